@@ -1,0 +1,74 @@
+package org.deq4j.core;
+
+import java.util.Objects;
+
+import org.deq4j.core.adjoint.DeqSolution;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.cell.Cell;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.deq4j.core.state.State;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A DEQ layer's solve-and-differentiate entry point: {@code z* = f(z*, x)} from {@code z0 = 0} with
+ * the configured solver, and gradients by the configured adjoint.
+ *
+ * <pre>{@code
+ * Deq deq = Deq.reversible(0.8, 4);
+ * DeqSolution sol = deq.solve(cell, x);          // sol.z(): the fixed point, sol.stats(): per-sample stats
+ * DeqGradients g = sol.backward(dLdz);           // g.gx(), g.gParams()
+ * }</pre>
+ *
+ * Instances are immutable and may be shared between threads; each solve is independent.
+ */
+public final class Deq {
+    private final DeqConfig config;
+
+    private Deq(DeqConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** A DEQ with the given configuration. */
+    public static Deq of(DeqConfig config) {
+        return new Deq(config);
+    }
+
+    /**
+     * RevDEQ with a fixed budget: reversible solver and adjoint, {@code steps} steps, relative
+     * tolerance 1e-6, float64 state with a float32 cell.
+     */
+    public static Deq reversible(double beta, int steps) {
+        return of(DeqConfig.builder().solver(new ReversibleSolver(beta)).adjoint(new ReversibleAdjoint())
+                .maxSteps(steps).build());
+    }
+
+    public DeqConfig config() {
+        return config;
+    }
+
+    /** Solves from {@code z0 = 0}, shaped by {@link Cell#initialState}. */
+    public DeqSolution solve(Cell cell, State x) {
+        return solve(cell, x, cell.initialState(x, config.precision().stateType()));
+    }
+
+    /** Solves a single-array injection from {@code z0 = 0}. */
+    public DeqSolution solve(Cell cell, INDArray x) {
+        return solve(cell, State.of(x));
+    }
+
+    /**
+     * Solves from the given initial state (cast to the state data type).
+     *
+     * @throws ShapeMismatchException if {@code z0} and {@code x} disagree on batch size or the
+     *         cell's output is not shaped like {@code z0}
+     * @throws DivergenceException if the state becomes NaN or Inf
+     */
+    public DeqSolution solve(Cell cell, State x, State z0) {
+        if (z0.batchSize() != x.batchSize()) {
+            throw new ShapeMismatchException("initial state has batch size " + z0.batchSize()
+                    + " but the injection has " + x.batchSize());
+        }
+        return config.adjoint().solve(config.precision().wrap(cell), x,
+                z0.castTo(config.precision().stateType()), config.solver(), config.stop());
+    }
+}

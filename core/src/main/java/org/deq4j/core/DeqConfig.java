@@ -1,0 +1,99 @@
+package org.deq4j.core;
+
+import java.util.Objects;
+
+import org.deq4j.core.adjoint.Adjoint;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.deq4j.core.solver.Solver;
+import org.deq4j.core.solver.StopCriterion;
+import org.deq4j.core.solver.StopMode;
+
+/**
+ * The complete, validated configuration of a DEQ layer: forward solver, gradient strategy
+ * (adjoint), stopping rule and precision policy. The solver/adjoint pairing is checked on
+ * construction. Build one with {@link #builder()}, or from torchdeq-style keys with
+ * {@code org.deq4j.core.config.DeqConfigs.fromMap}.
+ *
+ * @param solver    forward solver
+ * @param adjoint   gradient strategy; must be able to differentiate {@code solver}
+ * @param stop      forward budget and tolerance
+ * @param precision state and compute data types
+ */
+public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision) {
+
+    public DeqConfig {
+        Objects.requireNonNull(solver, "solver");
+        Objects.requireNonNull(adjoint, "adjoint");
+        Objects.requireNonNull(stop, "stop");
+        Objects.requireNonNull(precision, "precision");
+        adjoint.requireCompatible(solver);
+    }
+
+    /** A builder starting from the RevDEQ vision defaults (see {@link Builder}). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        return new Builder().solver(solver).adjoint(adjoint).maxSteps(stop.maxSteps()).tol(stop.tol())
+                .stopMode(stop.mode()).precision(precision);
+    }
+
+    /**
+     * Builder of {@link DeqConfig}. Defaults are the RevDEQ paper's vision settings: reversible
+     * solver with β = 0.8, reversible adjoint, 4 steps, relative tolerance 1e-6, float64 state with
+     * a float32 cell.
+     */
+    public static final class Builder {
+        private Solver<?> solver = new ReversibleSolver(0.8);
+        private Adjoint adjoint = new ReversibleAdjoint();
+        private int maxSteps = 4;
+        private double tol = 1e-6;
+        private StopMode stopMode = StopMode.RELATIVE;
+        private PrecisionPolicy precision = PrecisionPolicy.MIXED;
+
+        private Builder() {
+        }
+
+        public Builder solver(Solver<?> solver) {
+            this.solver = solver;
+            return this;
+        }
+
+        public Builder adjoint(Adjoint adjoint) {
+            this.adjoint = adjoint;
+            return this;
+        }
+
+        public Builder maxSteps(int maxSteps) {
+            this.maxSteps = maxSteps;
+            return this;
+        }
+
+        public Builder tol(double tol) {
+            this.tol = tol;
+            return this;
+        }
+
+        public Builder stopMode(StopMode stopMode) {
+            this.stopMode = stopMode;
+            return this;
+        }
+
+        public Builder precision(PrecisionPolicy precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        /**
+         * @throws InvalidConfigException if a value is out of range or the adjoint cannot
+         *         differentiate the solver
+         */
+        public DeqConfig build() {
+            return new DeqConfig(solver, adjoint, new StopCriterion(maxSteps, tol, stopMode), precision);
+        }
+    }
+}

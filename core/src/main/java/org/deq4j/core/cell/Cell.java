@@ -1,0 +1,42 @@
+package org.deq4j.core.cell;
+
+import java.util.List;
+
+import org.deq4j.core.state.State;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The function {@code f(z, x; θ)} whose fixed point {@code z* = f(z*, x; θ)} a DEQ layer computes,
+ * evaluated on a whole batch, together with its vector-Jacobian product.
+ *
+ * <p>Contract: {@code f} must be deterministic (the reversible adjoint evaluates it again in the
+ * backward pass and relies on getting the same numbers), it must treat samples independently (no
+ * batch statistics such as BatchNorm inside {@code f}), and its output must have the shapes of
+ * {@code z}. Implementations: {@link FunctionalCell} (plain Java value and VJP), {@code SameDiffCell}
+ * (a SameDiff sub-graph, VJP by SameDiff's autodiff), {@link TanhMlpCell} and {@link TupleTanhCell}
+ * (reference cells used by the gradient checks).
+ */
+public interface Cell {
+
+    /** The parameters θ, in a fixed order that {@link CellVjp#gParams()} follows. Live arrays. */
+    List<INDArray> parameters();
+
+    /** {@code f(z, x)} as a new state of {@code z}'s shapes. Must not modify {@code z} or {@code x}. */
+    State apply(State z, State x);
+
+    /**
+     * {@code f(z, x)} and its vector-Jacobian product with {@code gOut}: {@code gOutᵀ·∂f/∂z},
+     * {@code gOutᵀ·∂f/∂x} and {@code gOutᵀ·∂f/∂θ} for every parameter. Value and VJP come from one
+     * evaluation so the reversible backward never evaluates {@code f} twice at the same point.
+     */
+    CellVjp valueAndVjp(State z, State x, State gOut);
+
+    /**
+     * The initial state {@code z0 = 0} for injection {@code x}, of the given data type. The default
+     * takes the shapes of {@code x}; cells whose state differs in shape from the injection override it.
+     */
+    default State initialState(State x, DataType type) {
+        return x.map(p -> org.nd4j.linalg.factory.Nd4j.zeros(type, p.shape()));
+    }
+}
