@@ -96,7 +96,10 @@ final class ConfigValues {
         }).orElse(fallback);
     }
 
-    /** A real number: a number, or a decimal string such as "1e-6" ("NaN" and "inf" parse, for range checks to reject). */
+    /**
+     * A real number: a number, or a decimal string such as "1e-6"; "NaN" and "inf" parse too, so
+     * that the range check of the value's user reports them.
+     */
     double real(ConfigKey k, double fallback) {
         return raw(k).map(v -> toReal(k, v)).orElse(fallback);
     }
