@@ -71,6 +71,7 @@ public final class SameDiffCell implements Cell {
     private final List<String> stateNames;
     private final List<String> injectionNames;
     private final List<String> outputNames;
+    private final String[] outputArray;
     private final List<String> gradNames;
     private final List<String> paramNames;
     private final List<INDArray> params;
@@ -83,6 +84,7 @@ public final class SameDiffCell implements Cell {
         this.stateNames = List.copyOf(stateNames);
         this.injectionNames = List.copyOf(injectionNames);
         this.outputNames = List.copyOf(outputNames);
+        this.outputArray = this.outputNames.toArray(new String[0]);
         if (this.stateNames.isEmpty()) {
             throw new InvalidConfigException("SameDiffCell needs at least one state placeholder");
         }
@@ -203,7 +205,7 @@ public final class SameDiffCell implements Cell {
     @Override
     public synchronized State apply(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
-        return outputState(sd.output(feed, outputNames), z);
+        return outputState(sd.output(feed, outputArray), z);
     }
 
     @Override
