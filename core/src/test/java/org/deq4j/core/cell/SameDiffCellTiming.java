@@ -20,32 +20,32 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code mvn -pl core test -Dtest=SameDiffCellTiming}, or {@code main} for more iterations.
  */
 class SameDiffCellTiming {
-    private static final int STATE = 256;
-    private static final int BATCH = 64;
-
     @Test
     void printTimings() {
-        run(20, 50);
+        run(256, 64, 20, 50);
     }
 
+    /** Arguments: optional state size and batch size (default 256 and 64). */
     public static void main(String[] args) {
-        run(200, 1000);
+        run(args.length > 0 ? Integer.parseInt(args[0]) : 256, args.length > 1 ? Integer.parseInt(args[1]) : 64,
+                200, 1000);
     }
 
-    private static void run(int warmup, int iterations) {
-        TanhMlpCell ref = TanhMlpCell.random(STATE, STATE, 0.9, 1, DataType.FLOAT);
+    private static void run(int state, int batch, int warmup, int iterations) {
+        TanhMlpCell ref = TanhMlpCell.random(state, state, 0.9, 1, DataType.FLOAT);
         List<INDArray> p = ref.parameters();
         SameDiffCell cell = SameDiffCellTest.tanhMlp(p.get(0), p.get(1), p.get(2));
         var rng = Nd4j.getRandomFactory().getNewRandomInstance(2);
-        State z = State.of(Nd4j.randn(rng, new long[] {BATCH, STATE}).castTo(DataType.FLOAT));
-        State x = State.of(Nd4j.randn(rng, new long[] {BATCH, STATE}).castTo(DataType.FLOAT));
-        State g = State.of(Nd4j.randn(rng, new long[] {BATCH, STATE}).castTo(DataType.FLOAT));
+        State z = State.of(Nd4j.randn(rng, new long[] {batch, state}).castTo(DataType.FLOAT));
+        State x = State.of(Nd4j.randn(rng, new long[] {batch, state}).castTo(DataType.FLOAT));
+        State g = State.of(Nd4j.randn(rng, new long[] {batch, state}).castTo(DataType.FLOAT));
 
         assertTrue(ref.valueAndVjp(z, x, g).gz().maxAbsDifference(cell.valueAndVjp(z, x, g).gz()) < 1e-4);
-        report("SameDiffCell.apply", time(() -> cell.apply(z, x), warmup, iterations));
-        report("SameDiffCell.valueAndVjp", time(() -> cell.valueAndVjp(z, x, g), warmup, iterations));
-        report("TanhMlpCell.apply", time(() -> ref.apply(z, x), warmup, iterations));
-        report("TanhMlpCell.valueAndVjp", time(() -> ref.valueAndVjp(z, x, g), warmup, iterations));
+        String size = "state " + state + " batch " + batch;
+        report("SameDiffCell.apply", size, time(() -> cell.apply(z, x), warmup, iterations));
+        report("SameDiffCell.valueAndVjp", size, time(() -> cell.valueAndVjp(z, x, g), warmup, iterations));
+        report("TanhMlpCell.apply", size, time(() -> ref.apply(z, x), warmup, iterations));
+        report("TanhMlpCell.valueAndVjp", size, time(() -> ref.valueAndVjp(z, x, g), warmup, iterations));
     }
 
     /** Median and minimum of single-call times in µs: the median resists other processes' load spikes. */
@@ -63,8 +63,8 @@ class SameDiffCellTiming {
         return new double[] {us[iterations / 2], us[0]};
     }
 
-    private static void report(String what, double[] micros) {
-        System.out.printf(Locale.ROOT, "[timing] %-26s state %d batch %d float32: median %9.1f us, min %9.1f us%n",
-                what, STATE, BATCH, micros[0], micros[1]);
+    private static void report(String what, String size, double[] micros) {
+        System.out.printf(Locale.ROOT, "[timing] %-26s %s float32: median %9.1f us, min %9.1f us%n",
+                what, size, micros[0], micros[1]);
     }
 }
