@@ -136,10 +136,10 @@ public final class SameDiffCell implements Cell {
         }
         this.params = List.copyOf(arrays);
         this.gradNames = addVjpLoss();
-        this.gradientTargets = new ArrayList<>();
-        gradientTargets.addAll(this.stateNames);
-        gradientTargets.addAll(this.injectionNames);
-        gradientTargets.addAll(paramNames);
+        List<String> targets = new ArrayList<>(this.stateNames);
+        targets.addAll(this.injectionNames);
+        targets.addAll(this.paramNames);
+        this.gradientTargets = List.copyOf(targets);
     }
 
     /** A builder that creates the graph from a {@link Definition}. */
@@ -157,11 +157,17 @@ public final class SameDiffCell implements Cell {
      * @param injections names of the injection placeholders, in injection-part order
      * @param outputs    names of the outputs, one per state part, in the same order
      * @throws InvalidConfigException if a name is missing from the graph or names a variable of the
-     *         wrong kind, if the counts disagree, or if the parameters' data types differ from the states'
+     *         wrong kind, if the counts disagree, if the parameters' data types differ from the states',
+     *         or if gradients were already computed on the graph
      */
     public static SameDiffCell fromGraph(SameDiff graph, List<String> states, List<String> injections,
                                          List<String> outputs) {
         Objects.requireNonNull(graph, "graph");
+        if (graph.hasGradientFunction()) {
+            // SameDiff never rebuilds it, so it would lack the VJP loss and the placeholder gradients.
+            throw new InvalidConfigException("the graph already has a gradient function; pass a graph on which"
+                    + " no gradients have been computed");
+        }
         List<String> params = graph.variables().stream()
                 .filter(v -> v.getVariableType() == VariableType.VARIABLE)
                 .map(SDVariable::name)

@@ -21,10 +21,16 @@ import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
 import org.deq4j.core.state.State;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.listeners.At;
+import org.nd4j.autodiff.listeners.BaseListener;
+import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 class SameDiffCellTest {
@@ -173,6 +179,35 @@ class SameDiffCellTest {
     }
 
     @Test
+    void valueAndVjpEvaluatesTheForwardOnce() {
+        SameDiffCell cell = tanhMlp(TanhMlpCell.random(D, IN, 0.9, 14, DataType.DOUBLE));
+        int[] forwardTanh = {0};
+        // The gradient function runs with the graph's listeners; count executions of the forward tanh op.
+        cell.graph().addListeners(new BaseListener() {
+            @Override
+            public boolean isActive(Operation operation) {
+                return true;
+            }
+
+            @Override
+            public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx,
+                                    INDArray[] outputs) {
+                if (op.getOp().opName().equals("tanh")) {
+                    forwardTanh[0]++;
+                }
+            }
+        });
+        State z = randn(1, DataType.DOUBLE, BATCH, D);
+        State x = randn(2, DataType.DOUBLE, BATCH, IN);
+        State g = randn(3, DataType.DOUBLE, BATCH, D);
+        for (int call = 1; call <= 3; call++) {
+            cell.valueAndVjp(z, x, g);
+            assertEquals(call, forwardTanh[0], "forward tanh executions after " + call + " valueAndVjp calls");
+        }
+        assertTrue(cell.graph().hasGradientFunction());
+    }
+
+    @Test
     void parametersAreLiveArrays() {
         TanhMlpCell ref = TanhMlpCell.random(D, IN, 0.9, 5, DataType.DOUBLE);
         SameDiffCell cell = tanhMlp(ref);
@@ -296,6 +331,10 @@ class SameDiffCellTest {
                 () -> SameDiffCell.fromGraph(sd, List.of("W"), List.of("x"), List.of("out")));
 
         SameDiffCell cell = SameDiffCell.fromGraph(sd, List.of("z"), List.of("x"), List.of("out"));
+        cell.valueAndVjp(randn(4, DataType.DOUBLE, 1, D), randn(5, DataType.DOUBLE, 1, IN),
+                randn(6, DataType.DOUBLE, 1, D));
+        assertThrows(InvalidConfigException.class,
+                () -> SameDiffCell.fromGraph(sd, List.of("z"), List.of("x"), List.of("out")));
         assertEquals(List.of("U", "W", "b"), cell.parameterNames());
         State zs = randn(1, DataType.DOUBLE, BATCH, D);
         State xs = randn(2, DataType.DOUBLE, BATCH, IN);
