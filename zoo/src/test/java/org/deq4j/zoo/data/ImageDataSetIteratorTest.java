@@ -171,7 +171,8 @@ class ImageDataSetIteratorTest {
                 throw new Boom("image " + bad);
             }
         };
-        try (ImageDataSetIterator it = base().transform(failing).prefetch(2).build()) {
+        ImageDataSetIterator it = base().transform(failing).prefetch(2).build();
+        try {
             it.next();
             it.next();
             Boom e = assertThrows(Boom.class, it::next);
@@ -182,6 +183,8 @@ class ImageDataSetIteratorTest {
             assertArrayEquals(Arrays.copyOfRange(order, 10, 15), indices(it.next()));
             it.close();
             assertArrayEquals(Arrays.copyOfRange(order, 15, 20), indices(it.next()), "works synchronously after close");
+        } finally {
+            it.close();
         }
     }
 
