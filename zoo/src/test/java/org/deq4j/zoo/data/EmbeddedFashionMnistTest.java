@@ -46,9 +46,9 @@ class EmbeddedFashionMnistTest {
     @Test
     void extractStatisticsAreCloseToTheFullTrainingSet() {
         Normalize n = Normalize.computeFrom(embedded.train());
-        // A balanced 1/6 subset: statistics within 1% of the full-set constants.
-        assertEquals(Normalize.FASHION_MNIST.mean()[0], n.mean()[0], 0.01);
-        assertEquals(Normalize.FASHION_MNIST.std()[0], n.std()[0], 0.01);
+        // A balanced 1/6 subset: statistics within 0.002 of the full-set constants (measured: 0.0006, 0.0010).
+        assertEquals(Normalize.FASHION_MNIST.mean()[0], n.mean()[0], 0.002);
+        assertEquals(Normalize.FASHION_MNIST.std()[0], n.std()[0], 0.002);
     }
 
     @Test
