@@ -55,6 +55,22 @@ class StreamingEncoderTest {
     }
 
     @Test
+    void gpt2StreamingMatchesWholeEncodingOnWikiTextLayout() {
+        Tokenizer gpt2 = Gpt2Tokenizer.create();
+        StringBuilder text = new StringBuilder();
+        for (int a = 0; a < 40; a++) {
+            text.append(" \n = Article ").append(a).append(" = \n \n = = Section = = \n \n");
+            for (int p = 0; p < 5; p++) {
+                text.append(" The 1 @,@ 000 <unk> was built in 18").append(p).append(" @-@ 19 , near Zürich . \n");
+            }
+        }
+        String s = text.toString();
+        int[] whole = gpt2.encode(s);
+        assertArrayEquals(whole, streamed(gpt2, s, 200, 31));
+        assertTrue(Gpt2Tokenizer.create().safeSplitPoint(s) > s.length() - 100, "line starts are safe points");
+    }
+
+    @Test
     void gpt2SafeSplitPointsAreFoundInOrdinaryProseAndWikiText() {
         Gpt2Tokenizer gpt2 = Gpt2Tokenizer.create();
         assertEquals(6, gpt2.safeSplitPoint("to be\nor"));
