@@ -1,5 +1,7 @@
 package org.deq4j.lm.token;
 
+import org.deq4j.core.InvalidConfigException;
+
 /**
  * Turns text into token ids and back.
  *
@@ -11,6 +13,24 @@ package org.deq4j.lm.token;
  * {@link InvalidTokenException}.
  */
 public interface Tokenizer {
+
+    /**
+     * A built-in tokenizer by name, for command lines and configuration files: {@code gpt2} (50,257),
+     * {@code gpt2-padded} (GPT-2 with the model vocabulary padded to 50,304), {@code bytes} (256) or
+     * {@code bytes+eot} (257).
+     *
+     * @throws InvalidConfigException for any other name
+     */
+    static Tokenizer named(String name) {
+        return switch (name) {
+            case "gpt2" -> Gpt2Tokenizer.create();
+            case "gpt2-padded" -> Gpt2Tokenizer.padded();
+            case "bytes" -> ByteTokenizer.plain();
+            case "bytes+eot" -> ByteTokenizer.withEndOfText();
+            default -> throw new InvalidConfigException("unknown tokenizer '" + name
+                    + "'; choose gpt2, gpt2-padded, bytes or bytes+eot");
+        };
+    }
 
     /** Token ids of {@code text}, without special tokens. */
     int[] encode(String text);

@@ -42,6 +42,17 @@ class ByteTokenizerTest {
     }
 
     @Test
+    void builtInTokenizersByName() {
+        assertEquals(50257, Tokenizer.named("gpt2").paddedVocabSize());
+        assertEquals(50304, Tokenizer.named("gpt2-padded").paddedVocabSize());
+        assertEquals(256, Tokenizer.named("bytes").vocabSize());
+        assertEquals(257, Tokenizer.named("bytes+eot").vocabSize());
+        org.deq4j.core.InvalidConfigException e = assertThrows(org.deq4j.core.InvalidConfigException.class,
+                () -> Tokenizer.named("gpt3"));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("gpt2-padded"), e.getMessage());
+    }
+
+    @Test
     void invalidUtf8FromAModelDecodesToReplacementCharacters() {
         assertEquals("a\uFFFDb", ByteTokenizer.plain().decode(new int[] {'a', 0xFF, 'b'}));
     }
