@@ -8,6 +8,8 @@ package org.deq4j.lm.corpus;
  * @param textBytes UTF-8 bytes of the split's text (separators excluded): the denominator of
  *                  bits-per-byte, the same for every tokenizer
  * @param documents number of non-empty documents (or document pieces) in the split
+ *
+ * <p>As for any record holding an array, {@code equals} compares the array by identity.
  */
 public record SplitTokens(Split split, int[] tokens, long textBytes, int documents) {
 

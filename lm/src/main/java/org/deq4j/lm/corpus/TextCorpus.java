@@ -2,6 +2,8 @@ package org.deq4j.lm.corpus;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,13 +146,13 @@ public final class TextCorpus implements Corpus {
 
     @Override
     public String description() {
-        return origin + "; " + documents.size() + " document(s); each split " + percent(fractions.train()) + " / "
-                + percent(fractions.validation()) + " / " + percent(fractions.test())
-                + " (train / validation / test) by contiguous line-aligned fractions of every document";
+        return origin + "; " + documents.size() + " document(s), each divided into contiguous line-aligned "
+                + percent(fractions.train()) + " / " + percent(fractions.validation()) + " / "
+                + percent(fractions.test()) + " train / validation / test parts";
     }
 
     private static String percent(double f) {
-        return String.format("%.4g%%", 100 * f);
+        return new BigDecimal(100 * f).round(new MathContext(4)).stripTrailingZeros().toPlainString() + " %";
     }
 
     /** The documents in corpus order. */

@@ -15,7 +15,7 @@ import org.deq4j.core.InvalidConfigException;
  *
  * <p>The model vocabulary can be padded ({@link #padded()}: 50,304 = 786 x 64, as in the RevDEQ
  * WikiText-103 experiment); padding ids are never produced and decoding them raises
- * {@link InvalidTokenException}.
+ * {@link InvalidTokenException}. Instances are immutable and safe to share between threads.
  */
 public final class Gpt2Tokenizer implements Tokenizer {
 
@@ -26,9 +26,19 @@ public final class Gpt2Tokenizer implements Tokenizer {
     /** GPT-2's vocabulary rounded up to a multiple of 64, as used by the paper. */
     public static final int PADDED_VOCAB_SIZE = 50304;
 
-    // Loading the ranks takes ~100 ms and ~10 MB; one shared, thread-safe instance is enough.
+    // Loading the ranks takes ~100 ms and ~10 MB, so one instance is shared. jtokkit caches a special
+    // token's bytes in a plain HashMap on first decode; decoding <|endoftext|> here, during class
+    // initialisation, makes every later access a read, so concurrent use is safe.
     private static final class Holder {
-        static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
+        static final Encoding ENCODING = load();
+
+        private static Encoding load() {
+            Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
+            IntArrayList endOfText = new IntArrayList(1);
+            endOfText.add(END_OF_TEXT);
+            encoding.decodeBytes(endOfText);
+            return encoding;
+        }
     }
 
     private final int paddedVocabSize;

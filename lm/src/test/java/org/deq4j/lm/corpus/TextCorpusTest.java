@@ -62,6 +62,7 @@ class TextCorpusTest {
         Files.writeString(file, lines(500, "x"));
         TextCorpus first = TextCorpus.fromPath(file);
         TextCorpus second = TextCorpus.fromPath(file);
+        assertTrue(first.description().contains("90 % / 5 % / 5 %"), first.description());
         for (Split split : Split.values()) {
             assertEquals(first.piece(0, split), second.piece(0, split));
         }
