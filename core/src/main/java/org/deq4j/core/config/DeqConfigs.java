@@ -1,0 +1,293 @@
+package org.deq4j.core.config;
+
+import static org.deq4j.core.config.ConfigKey.ADJOINT;
+import static org.deq4j.core.config.ConfigKey.BETA;
+import static org.deq4j.core.config.ConfigKey.B_MAX_ITER;
+import static org.deq4j.core.config.ConfigKey.B_SOLVER;
+import static org.deq4j.core.config.ConfigKey.B_STOP_MODE;
+import static org.deq4j.core.config.ConfigKey.B_TAU;
+import static org.deq4j.core.config.ConfigKey.B_TOL;
+import static org.deq4j.core.config.ConfigKey.COMPUTE_DTYPE;
+import static org.deq4j.core.config.ConfigKey.CORE;
+import static org.deq4j.core.config.ConfigKey.DRIFT_ACTION;
+import static org.deq4j.core.config.ConfigKey.DRIFT_THRESHOLD;
+import static org.deq4j.core.config.ConfigKey.F_MAX_ITER;
+import static org.deq4j.core.config.ConfigKey.F_SOLVER;
+import static org.deq4j.core.config.ConfigKey.F_STOP_MODE;
+import static org.deq4j.core.config.ConfigKey.F_TAU;
+import static org.deq4j.core.config.ConfigKey.F_TOL;
+import static org.deq4j.core.config.ConfigKey.GRAD;
+import static org.deq4j.core.config.ConfigKey.IFT;
+import static org.deq4j.core.config.ConfigKey.N_STATES;
+import static org.deq4j.core.config.ConfigKey.STATE_DTYPE;
+import static org.deq4j.core.config.ConfigKey.TAU;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.adjoint.Adjoint;
+import org.deq4j.core.adjoint.DriftCheck;
+import org.deq4j.core.adjoint.ImplicitAdjoint;
+import org.deq4j.core.adjoint.PhantomAdjoint;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.adjoint.UnrolledAdjoint;
+import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.FixedPointSolver;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.deq4j.core.solver.Solver;
+import org.deq4j.core.solver.StopCriterion;
+import org.deq4j.core.solver.StopMode;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * {@link DeqConfig} from and to a flat map with torchdeq's key names ({@code f_solver},
+ * {@code f_max_iter}, {@code f_tol}, {@code ift}, {@code grad}, {@code tau}, ...), as read from
+ * JSON, YAML, properties files or command lines. The keys, their types and defaults are listed in
+ * {@link ConfigKey} and in {@code docs/configuration.md}.
+ *
+ * <p>Reading is strict where torchdeq is lenient: an unknown key is an error that suggests the
+ * nearest valid key ({@code f_max_iters} → "did you mean 'f_max_iter'?"); a key that would have no
+ * effect in the configuration built (say {@code beta} with the fixed-point solver) is an error; values
+ * are parsed strictly and every error names its key. Missing keys take the {@link DeqConfig#builder()}
+ * defaults; when the adjoint is not given it follows torchdeq: {@code ift: true} selects the implicit
+ * adjoint, otherwise the reversible solver gets the reversible adjoint and any other solver torchdeq's
+ * default phantom gradient ({@code grad} 1, {@code tau} 1.0).
+ *
+ * <p>{@link #toMap} writes the canonical keys of a configuration, exactly those that apply to it,
+ * so that {@code fromMap(toMap(c)).equals(c)}.
+ */
+public final class DeqConfigs {
+    /** The builder's forward default: RevDEQ's vision setting. */
+    static final double DEFAULT_BETA = 0.8;
+    /** torchdeq's defaults for the implicit adjoint's backward solve and the phantom gradient. */
+    static final int DEFAULT_B_MAX_ITER = 40;
+    static final double DEFAULT_B_TOL = 1e-6;
+    static final StopMode DEFAULT_B_STOP_MODE = StopMode.ABSOLUTE;
+    static final int DEFAULT_GRAD = 1;
+    static final double DEFAULT_TAU = 1.0;
+
+    private static final DeqConfig DEFAULTS = DeqConfig.builder().build();
+
+    private DeqConfigs() {
+    }
+
+    /** The solvers a map can name, with the aliases torchdeq uses. */
+    private enum SolverKind {
+        FIXED_POINT("fixed_point", "fixed_point_iter", "simple_fixed_point_iter"),
+        ANDERSON("anderson"),
+        BROYDEN("broyden"),
+        REVERSIBLE("reversible");
+
+        private final String name;
+        private final List<String> aliases;
+
+        SolverKind(String name, String... aliases) {
+            this.name = name;
+            this.aliases = List.of(aliases);
+        }
+
+        static SolverKind parse(String s) {
+            String t = s.toLowerCase(Locale.ROOT);
+            return Arrays.stream(values()).filter(k -> k.name.equals(t) || k.aliases.contains(t)).findFirst()
+                    .orElseThrow(() -> new InvalidConfigException("unknown solver '" + s + "'; use one of "
+                            + Arrays.stream(values()).map(k -> k.name).collect(Collectors.joining(", "))
+                            + " (torchdeq's 'fixed_point_iter' is accepted for 'fixed_point')"));
+        }
+    }
+
+    /** The adjoints a map can name. */
+    private enum AdjointKind {
+        UNROLLED, IMPLICIT, PHANTOM, REVERSIBLE;
+
+        static AdjointKind parse(String s) {
+            return Arrays.stream(values()).filter(k -> k.name().equalsIgnoreCase(s)).findFirst()
+                    .orElseThrow(() -> new InvalidConfigException("unknown adjoint '" + s
+                            + "'; use one of unrolled, implicit, phantom, reversible"));
+        }
+    }
+
+    /**
+     * Builds and validates a configuration from torchdeq-style keys.
+     *
+     * @throws InvalidConfigException naming the key: an unknown key (with the nearest valid one), a key
+     *         without effect in the resulting configuration, a value of the wrong type or out of range,
+     *         or a solver and adjoint that do not go together
+     */
+    public static DeqConfig fromMap(Map<String, ?> map) {
+        Objects.requireNonNull(map, "map");
+        ConfigValues v = new ConfigValues(map);
+        v.choice(CORE, DeqConfigs::requireSlicedCore);
+        int states = v.integer(N_STATES, 1);
+        if (states != 1) {
+            throw ConfigValues.error(N_STATES, "deq4j supervises one state (the fixed point), got " + states
+                    + "; torchdeq's n_states > 1 (fixed-point correction) is not supported. The number of"
+                    + " phantom gradient steps is 'grad'");
+        }
+        SolverKind forwardKind = v.choice(F_SOLVER, SolverKind::parse).orElse(SolverKind.REVERSIBLE);
+        Solver<?> forward = solver(v, F_SOLVER, forwardKind, F_TAU);
+        StopCriterion stop = stop(v, F_MAX_ITER, F_TOL, F_STOP_MODE, DEFAULTS.stop());
+        AdjointKind adjointKind = adjointKind(v, forwardKind);
+        Adjoint adjoint = adjoint(v, adjointKind);
+        DataType stateType = v.choice(STATE_DTYPE, PrecisionPolicy::parseType)
+                .orElse(DEFAULTS.precision().stateType());
+        DataType computeType = v.choice(COMPUTE_DTYPE, PrecisionPolicy::parseType)
+                .orElse(DEFAULTS.precision().computeType());
+        PrecisionPolicy precision = new PrecisionPolicy(stateType, computeType);
+        DeqConfig config = v.build(() -> new DeqConfig(forward, adjoint, stop, precision), F_SOLVER, ADJOINT);
+        List<ConfigKey> unused = v.unread();
+        if (!unused.isEmpty()) {
+            throw new InvalidConfigException(unused.stream()
+                    .map(k -> "config key '" + k.key() + "' has no effect here: it applies to " + k.appliesTo())
+                    .collect(Collectors.joining("; ")) + "; this configuration has f_solver '" + forwardKind.name
+                    + "' and adjoint '" + adjoint.name() + "'. Remove the key or change the configuration");
+        }
+        return config;
+    }
+
+    /**
+     * The canonical map of a configuration: every key that applies to it, with values as
+     * {@link Integer}, {@link Double} or {@link String}, in a fixed order. {@code fromMap} of the
+     * result equals {@code config}.
+     *
+     * @throws InvalidConfigException if the configuration holds a solver that has no map form
+     */
+    public static Map<String, Object> toMap(DeqConfig config) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        putSolver(m, config.solver(), F_SOLVER, F_TAU);
+        putStop(m, config.stop(), F_MAX_ITER, F_TOL, F_STOP_MODE);
+        Adjoint adjoint = config.adjoint();
+        m.put(ADJOINT.key(), adjoint.name());
+        if (adjoint instanceof ImplicitAdjoint implicit) {
+            putSolver(m, implicit.backwardSolver(), B_SOLVER, B_TAU);
+            putStop(m, implicit.backwardStop(), B_MAX_ITER, B_TOL, B_STOP_MODE);
+        } else if (adjoint instanceof PhantomAdjoint phantom) {
+            m.put(GRAD.key(), phantom.k());
+            m.put(TAU.key(), phantom.tau());
+        } else if (adjoint instanceof ReversibleAdjoint reversible) {
+            m.put(DRIFT_THRESHOLD.key(), reversible.drift().threshold());
+            m.put(DRIFT_ACTION.key(), reversible.drift().action().name().toLowerCase(Locale.ROOT));
+        }
+        m.put(STATE_DTYPE.key(), typeName(config.precision().stateType()));
+        m.put(COMPUTE_DTYPE.key(), typeName(config.precision().computeType()));
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static String requireSlicedCore(String core) {
+        return switch (core.toLowerCase(Locale.ROOT)) {
+            case "sliced" -> core;
+            case "indexing" -> throw new InvalidConfigException("torchdeq's 'indexing' core (gradients at indexed"
+                    + " solver states) is not supported; deq4j differentiates the fixed point like the 'sliced'"
+                    + " core. Remove the key or set it to 'sliced', and choose the gradient with 'adjoint'");
+            default -> throw new InvalidConfigException("unknown core '" + core + "'; torchdeq's cores are 'sliced'"
+                    + " and 'indexing', and deq4j follows 'sliced'");
+        };
+    }
+
+    private static Solver<?> solver(ConfigValues v, ConfigKey nameKey, SolverKind kind, ConfigKey tauKey) {
+        return switch (kind) {
+            case FIXED_POINT -> {
+                double tau = v.real(tauKey, 1.0);
+                yield v.build(() -> new FixedPointSolver(tau), tauKey);
+            }
+            case REVERSIBLE -> {
+                double beta = v.real(BETA, DEFAULT_BETA);
+                yield v.build(() -> new ReversibleSolver(beta), BETA);
+            }
+            // The Anderson and Broyden solvers are mapped (with anderson_m, anderson_lambda,
+            // anderson_beta and broyden_memory) when their classes join this module.
+            case ANDERSON, BROYDEN -> throw ConfigValues.error(nameKey,
+                    "solver '" + kind.name + "' is not available in this build");
+        };
+    }
+
+    private static StopCriterion stop(ConfigValues v, ConfigKey maxIter, ConfigKey tol, ConfigKey mode,
+            StopCriterion defaults) {
+        int steps = v.integer(maxIter, defaults.maxSteps());
+        double tolerance = v.real(tol, defaults.tol());
+        StopMode stopMode = v.choice(mode, StopMode::parse).orElse(defaults.mode());
+        return v.build(() -> new StopCriterion(steps, tolerance, stopMode), maxIter, tol);
+    }
+
+    /** The adjoint named by {@code adjoint}, or by torchdeq's {@code ift}, or the default for the solver. */
+    private static AdjointKind adjointKind(ConfigValues v, SolverKind forward) {
+        var named = v.choice(ADJOINT, AdjointKind::parse);
+        var ift = v.bool(IFT);
+        if (named.isPresent() && ift.isPresent() && ift.get() != (named.get() == AdjointKind.IMPLICIT)) {
+            throw new InvalidConfigException("config keys 'ift' and 'adjoint' disagree: ift is " + ift.get()
+                    + " but adjoint is '" + named.get().name().toLowerCase(Locale.ROOT) + "'; 'ift: true' means"
+                    + " adjoint 'implicit'. Give one of the two keys");
+        }
+        return named.orElseGet(() -> ift.orElse(false) ? AdjointKind.IMPLICIT
+                : forward == SolverKind.REVERSIBLE ? AdjointKind.REVERSIBLE : AdjointKind.PHANTOM);
+    }
+
+    private static Adjoint adjoint(ConfigValues v, AdjointKind kind) {
+        return switch (kind) {
+            case UNROLLED -> new UnrolledAdjoint();
+            case IMPLICIT -> {
+                SolverKind backwardKind = v.choice(B_SOLVER, SolverKind::parse).orElse(SolverKind.FIXED_POINT);
+                if (backwardKind == SolverKind.REVERSIBLE) {
+                    throw ConfigValues.error(B_SOLVER, "the implicit adjoint's backward equation is linear and needs"
+                            + " no reversing: use 'fixed_point', 'anderson' or 'broyden', not 'reversible'");
+                }
+                Solver<?> backward = solver(v, B_SOLVER, backwardKind, B_TAU);
+                StopCriterion stop = stop(v, B_MAX_ITER, B_TOL, B_STOP_MODE,
+                        new StopCriterion(DEFAULT_B_MAX_ITER, DEFAULT_B_TOL, DEFAULT_B_STOP_MODE));
+                yield new ImplicitAdjoint(backward, stop);
+            }
+            case PHANTOM -> {
+                int k = v.integerOrSingletonList(GRAD, DEFAULT_GRAD);
+                double tau = v.real(TAU, DEFAULT_TAU);
+                yield v.build(() -> new PhantomAdjoint(k, tau), GRAD, TAU);
+            }
+            case REVERSIBLE -> {
+                double threshold = v.real(DRIFT_THRESHOLD, DriftCheck.DEFAULT.threshold());
+                DriftCheck.Action action = v.choice(DRIFT_ACTION, DeqConfigs::parseDriftAction)
+                        .orElse(DriftCheck.DEFAULT.action());
+                yield new ReversibleAdjoint(v.build(() -> new DriftCheck(threshold, action), DRIFT_THRESHOLD));
+            }
+        };
+    }
+
+    private static DriftCheck.Action parseDriftAction(String s) {
+        return Arrays.stream(DriftCheck.Action.values()).filter(a -> a.name().equalsIgnoreCase(s)).findFirst()
+                .orElseThrow(() -> new InvalidConfigException("unknown drift action '" + s
+                        + "'; use ignore, warn or fail"));
+    }
+
+    private static void putSolver(Map<String, Object> m, Solver<?> solver, ConfigKey nameKey, ConfigKey tauKey) {
+        m.put(nameKey.key(), solver.name());
+        if (solver instanceof FixedPointSolver f) {
+            m.put(tauKey.key(), f.tau());
+        } else if (solver instanceof ReversibleSolver r) {
+            m.put(BETA.key(), r.beta());
+        } else {
+            throw new InvalidConfigException("solver '" + solver.name() + "' has no map form in this build");
+        }
+    }
+
+    private static void putStop(Map<String, Object> m, StopCriterion stop, ConfigKey maxIter, ConfigKey tol,
+            ConfigKey mode) {
+        m.put(maxIter.key(), stop.maxSteps());
+        m.put(tol.key(), stop.tol());
+        m.put(mode.key(), stop.mode() == StopMode.ABSOLUTE ? "abs" : "rel");
+    }
+
+    private static String typeName(DataType type) {
+        return switch (type) {
+            case DOUBLE -> "float64";
+            case FLOAT -> "float32";
+            case HALF -> "float16";
+            case BFLOAT16 -> "bfloat16";
+            default -> throw new InvalidConfigException("data type " + type + " has no configuration name");
+        };
+    }
+}

@@ -1,0 +1,274 @@
+package org.deq4j.lm.corpus;
+
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import org.deq4j.core.InvalidConfigException;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Batches of {@link TokenWindows} as a DL4J {@link DataSetIterator}.
+ *
+ * <p>Layout: features {@code [batch, context]} holding input token ids, labels {@code [batch, context]}
+ * holding the next-token ids (features shifted by one), both of {@link Builder#dataType data type}
+ * {@code INT32} by default (ids, not one-hot: a one-hot GPT-2 batch of 32 x 448 would take 2.9 GB). No
+ * masks: every window is full.
+ *
+ * <p>Order: with shuffling on (the default), epoch {@code e} visits the windows in a permutation drawn
+ * from {@code seed} and {@code e} alone, so runs are reproducible and a run resumed with
+ * {@link #seek} gets the same batches as an uninterrupted one; with shuffling off windows come in stream
+ * order. The last batch of an epoch may be smaller unless {@link Builder#dropLast} is set.
+ *
+ * <p>{@link #reset()} moves to the start of the next epoch, unless the current epoch has not started (so
+ * a DL4J {@code fit} that resets before its first epoch does not skip one). {@link #asyncSupported()} is
+ * false: building a batch is an array copy, and prefetching would make {@link #position()} run ahead of
+ * what the model consumed. Not thread-safe.
+ */
+public final class WindowDataSetIterator implements DataSetIterator {
+    private static final long serialVersionUID = 1L;
+
+    private final TokenWindows windows;
+    private final int batchSize;
+    private final int vocabSize;
+    private final long seed;
+    private final boolean shuffle;
+    private final boolean dropLast;
+    private final DataType dataType;
+    private DataSetPreProcessor preProcessor;
+    private int epoch;
+    private int cursor;
+    private int[] order;
+    private int orderEpoch = -1;
+
+    private WindowDataSetIterator(Builder b) {
+        this.windows = b.windows;
+        this.batchSize = b.batchSize;
+        this.vocabSize = b.vocabSize;
+        this.seed = b.seed;
+        this.shuffle = b.shuffle;
+        this.dropLast = b.dropLast;
+        this.dataType = b.dataType;
+    }
+
+    /**
+     * Starts a builder.
+     *
+     * @param windows   the windows to serve
+     * @param vocabSize the model's output width ({@link #totalOutcomes()}), e.g. the tokenizer's padded size
+     */
+    public static Builder builder(TokenWindows windows, int vocabSize) {
+        return new Builder(windows, vocabSize);
+    }
+
+    /** Batches served per epoch. */
+    public int batchesPerEpoch() {
+        int n = windows.count();
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+    }
+
+    /** Current position; see {@link WindowPosition}. */
+    public WindowPosition position() {
+        return new WindowPosition(epoch, cursor);
+    }
+
+    /**
+     * Continues from {@code position}, as saved by {@link #position()}.
+     *
+     * @throws InvalidConfigException if the window index is beyond the epoch's end
+     */
+    public void seek(WindowPosition position) {
+        if (position.window() > windows.count()) {
+            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
+                    + " windows of an epoch");
+        }
+        epoch = position.epoch();
+        cursor = position.window();
+    }
+
+    /** The window indices of {@code epoch} in visiting order. */
+    public int[] epochOrder(int epoch) {
+        int n = windows.count();
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) {
+            perm[i] = i;
+        }
+        if (shuffle) {
+            SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1L)));
+            for (int i = n - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+        }
+        return perm;
+    }
+
+    @Override
+    public boolean hasNext() {
+        int remaining = windows.count() - cursor;
+        return dropLast ? remaining >= batchSize : remaining > 0;
+    }
+
+    @Override
+    public DataSet next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
+        }
+        return next(Math.min(batchSize, windows.count() - cursor));
+    }
+
+    /** The next {@code num} windows (fewer at the end of the epoch) as one batch. */
+    @Override
+    public DataSet next(int num) {
+        if (num < 1) {
+            throw new InvalidConfigException("batch size must be >= 1, got " + num);
+        }
+        int n = Math.min(num, windows.count() - cursor);
+        if (n <= 0) {
+            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
+        }
+        if (orderEpoch != epoch) {
+            order = epochOrder(epoch);
+            orderEpoch = epoch;
+        }
+        int context = windows.context();
+        int[] features = new int[n * context];
+        int[] labels = new int[n * context];
+        for (int i = 0; i < n; i++) {
+            int w = order[cursor + i];
+            windows.copyInput(w, features, i * context);
+            windows.copyTarget(w, labels, i * context);
+        }
+        cursor += n;
+        DataSet batch = new DataSet(toArray(features, n, context), toArray(labels, n, context));
+        if (preProcessor != null) {
+            preProcessor.preProcess(batch);
+        }
+        return batch;
+    }
+
+    private INDArray toArray(int[] ids, int rows, int columns) {
+        INDArray array = Nd4j.createFromArray(ids).reshape('c', rows, columns);
+        return dataType == DataType.INT32 ? array : array.castTo(dataType);
+    }
+
+    /** Context length: the number of feature columns. */
+    @Override
+    public int inputColumns() {
+        return windows.context();
+    }
+
+    /** The vocabulary size given to the builder. */
+    @Override
+    public int totalOutcomes() {
+        return vocabSize;
+    }
+
+    @Override
+    public boolean resetSupported() {
+        return true;
+    }
+
+    @Override
+    public boolean asyncSupported() {
+        return false;
+    }
+
+    @Override
+    public void reset() {
+        if (cursor > 0) {
+            epoch++;
+            cursor = 0;
+        }
+    }
+
+    @Override
+    public int batch() {
+        return batchSize;
+    }
+
+    @Override
+    public void setPreProcessor(DataSetPreProcessor preProcessor) {
+        this.preProcessor = preProcessor;
+    }
+
+    @Override
+    public DataSetPreProcessor getPreProcessor() {
+        return preProcessor;
+    }
+
+    /** Token classes have no names here; DL4J's contract is to return null then. */
+    @Override
+    public List<String> getLabels() {
+        return null;
+    }
+
+    /** Configures a {@link WindowDataSetIterator}. */
+    public static final class Builder {
+        private final TokenWindows windows;
+        private final int vocabSize;
+        private int batchSize = 32;
+        private long seed = 42;
+        private boolean shuffle = true;
+        private boolean dropLast;
+        private DataType dataType = DataType.INT32;
+
+        private Builder(TokenWindows windows, int vocabSize) {
+            if (vocabSize < 1) {
+                throw new InvalidConfigException("vocabulary size must be >= 1, got " + vocabSize);
+            }
+            this.windows = windows;
+            this.vocabSize = vocabSize;
+        }
+
+        /** Windows per batch (default 32). */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new InvalidConfigException("batch size must be >= 1, got " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Seed of the per-epoch shuffles (default 42). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Whether window order is shuffled each epoch (default true; use false for evaluation). */
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /** Whether an epoch's last, smaller batch is skipped (default false). */
+        public Builder dropLast(boolean dropLast) {
+            this.dropLast = dropLast;
+            return this;
+        }
+
+        /** Element type of features and labels (default INT32; FLOAT for layers that want floats). */
+        public Builder dataType(DataType dataType) {
+            this.dataType = dataType;
+            return this;
+        }
+
+        /**
+         * @throws InvalidConfigException if {@code dropLast} is set and there are fewer windows than one batch
+         */
+        public WindowDataSetIterator build() {
+            if (dropLast && windows.count() < batchSize) {
+                throw new InvalidConfigException("dropLast with batch size " + batchSize + " leaves no batch: only "
+                        + windows.count() + " windows");
+            }
+            return new WindowDataSetIterator(this);
+        }
+    }
+}

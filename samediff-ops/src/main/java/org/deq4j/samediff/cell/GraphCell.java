@@ -1,0 +1,41 @@
+package org.deq4j.samediff.cell;
+
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * A DEQ cell {@code f(z, x; θ)} that builds its operations inside a SameDiff graph, so it can run
+ * inside the RevDEQ op's while loops and be differentiated op by op.
+ *
+ * <p>A graph cell is a small immutable description: its {@link #type()} and {@link #config()}
+ * (primitive values only) are all that is needed to recreate it through {@link GraphCells#create},
+ * which is how the RevDEQ op survives SameDiff's FlatBuffers cloning and {@code SameDiff.save/load}.
+ * {@link #apply} must be deterministic and treat samples independently (no batch statistics).
+ */
+public interface GraphCell {
+
+    /** Registry key, e.g. "mlp" or "conv_residual"; see {@link GraphCells}. */
+    String type();
+
+    /** The configuration, as primitive values (numbers, booleans, strings), enough to recreate the cell. */
+    Map<String, Object> config();
+
+    /** The parameters θ in the order {@link #apply} takes them. */
+    List<ParamSpec> parameters();
+
+    /**
+     * Shape of the state z for an injection of the given shape (both including the batch
+     * dimension, which may be -1).
+     */
+    long[] stateShape(long[] injectionShape);
+
+    /**
+     * Builds {@code f(z, x; θ)} in {@code sd} and returns its output, shaped like {@code z}.
+     *
+     * @param params one variable per {@link #parameters()} entry, same order
+     */
+    SDVariable apply(SameDiff sd, SDVariable z, SDVariable x, List<SDVariable> params);
+}

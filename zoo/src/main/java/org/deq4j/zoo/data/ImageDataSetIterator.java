@@ -1,0 +1,402 @@
+package org.deq4j.zoo.data;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.deq4j.core.DeqException;
+import org.deq4j.core.InvalidConfigException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Mini-batches of an {@link ImageDataset} as a DL4J {@link DataSetIterator}: features are float32
+ * NCHW scaled to [0, 1] and then passed through the configured {@link SampleTransform}; labels are
+ * one-hot float32 {@code [batch, numClasses]}.
+ *
+ * <p><b>Determinism and resuming.</b> The order of epoch {@code e} is a permutation drawn from
+ * (seed, e) and each sample's augmentation from (seed, e, image index), so a batch depends only on
+ * its {@link Position}. {@link #position()} tells where the iterator is; {@link #seek(Position)}
+ * puts it back there, e.g. when training resumes from a checkpoint.
+ *
+ * <p><b>Epochs.</b> {@link #reset()} starts the next epoch if any batch of the current one was
+ * taken, and is a no-op on an untouched epoch (DL4J calls reset defensively before fitting).
+ *
+ * <p><b>Prefetch.</b> With {@code prefetch > 0} up to that many upcoming batches are assembled on a
+ * daemon thread (which exits after a second of idleness). Prefetching is transparent: reset, seek or
+ * a new pre-processor discard pending batches, and a failure while assembling a batch is rethrown
+ * by the {@link #next()} that asks for it, with its original type. {@link #asyncSupported()} is
+ * false so DL4J does not add a second prefetch layer. Not thread-safe: use from one thread;
+ * {@link #close()} stops the prefetch thread early.
+ */
+public final class ImageDataSetIterator implements DataSetIterator, AutoCloseable {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * A place in the data stream: {@code sample} images of epoch {@code epoch} have been delivered.
+     * Epochs count from 0.
+     */
+    public record Position(int epoch, int sample) {
+        /** @throws InvalidConfigException if either value is negative */
+        public Position {
+            if (epoch < 0 || sample < 0) {
+                throw new InvalidConfigException("position needs epoch >= 0 and sample >= 0, got " + epoch + ", " + sample);
+            }
+        }
+    }
+
+    private final transient ImageDataset data;
+    private final int batchSize;
+    private final long seed;
+    private final boolean shuffle;
+    private final boolean dropLast;
+    private final int prefetch;
+    private final transient SampleTransform transform;
+    private transient DataSetPreProcessor preProcessor;
+
+    private int epoch;
+    private int cursor;
+    private transient int[] order;
+    private int orderEpoch = -1;
+    private final transient ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private transient ThreadPoolExecutor executor;
+
+    private record Pending(int epoch, int start, int count, Future<DataSet> result) {
+    }
+
+    private ImageDataSetIterator(Builder b) {
+        this.data = b.data;
+        this.batchSize = b.batchSize;
+        this.seed = b.seed;
+        this.shuffle = b.shuffle;
+        this.dropLast = b.dropLast;
+        this.prefetch = b.prefetch;
+        this.transform = b.transform;
+        schedule();
+    }
+
+    /** A builder over {@code data}; defaults: batch 128, seed 0, shuffled, last partial batch kept, prefetch 2, no transform. */
+    public static Builder builder(ImageDataset data) {
+        return new Builder(data);
+    }
+
+    /** Builds an iterator over {@code data} configured by {@code config} (convenient from Kotlin). */
+    public static ImageDataSetIterator create(ImageDataset data, Consumer<Builder> config) {
+        Builder b = builder(data);
+        config.accept(b);
+        return b.build();
+    }
+
+    /** Where the iterator is: the current epoch and how many of its images have been delivered. */
+    public Position position() {
+        return new Position(epoch, cursor);
+    }
+
+    /**
+     * Moves to {@code p}; the next batch starts at image {@code p.sample()} of epoch {@code p.epoch()}'s order.
+     *
+     * @throws InvalidConfigException if {@code p.sample()} exceeds the data set size
+     */
+    public void seek(Position p) {
+        if (p.sample() > data.size()) {
+            throw new InvalidConfigException("position sample " + p.sample() + " is beyond the " + data.size()
+                    + " images of " + data.name());
+        }
+        cancelPending();
+        epoch = p.epoch();
+        cursor = p.sample();
+        schedule();
+    }
+
+    /** The data set being iterated. */
+    public ImageDataset dataset() {
+        return data;
+    }
+
+    /** Number of batches in one epoch ({@link #next()} calls from position 0 until {@link #hasNext()} is false). */
+    public int batchesPerEpoch() {
+        int n = data.size();
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+    }
+
+    @Override
+    public boolean hasNext() {
+        return dropLast ? cursor + batchSize <= data.size() : cursor < data.size();
+    }
+
+    @Override
+    public DataSet next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
+        }
+        return take(Math.min(batchSize, data.size() - cursor));
+    }
+
+    /** The next {@code num} images (fewer at the end of the epoch), ignoring the configured batch size. */
+    @Override
+    public DataSet next(int num) {
+        if (num <= 0) {
+            throw new InvalidConfigException("batch size must be positive, got " + num);
+        }
+        if (cursor >= data.size()) {
+            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
+        }
+        return take(Math.min(num, data.size() - cursor));
+    }
+
+    private DataSet take(int count) {
+        Pending head = pending.peekFirst();
+        DataSet batch;
+        if (head != null && head.epoch() == epoch && head.start() == cursor && head.count() == count) {
+            pending.removeFirst();
+            batch = await(head.result());
+        } else {
+            cancelPending();
+            batch = assemble(epoch, cursor, count, order(), preProcessor);
+        }
+        cursor += count;
+        schedule();
+        return batch;
+    }
+
+    private DataSet await(Future<DataSet> result) {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            cancelPending();
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new DeqException("assembling a batch of " + data.name() + " failed", cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancelPending();
+            throw new DeqException("interrupted while waiting for a batch of " + data.name(), e);
+        } catch (CancellationException e) {
+            throw new DeqException("a prefetched batch of " + data.name() + " was cancelled", e);
+        }
+    }
+
+    /** Queues the batches that follow the cursor in this epoch, up to the prefetch depth. */
+    private void schedule() {
+        if (prefetch == 0) {
+            return;
+        }
+        Pending last = pending.peekLast();
+        int next = last == null ? cursor : last.start() + last.count();
+        int[] ord = null;
+        while (pending.size() < prefetch && next < data.size()) {
+            int count = Math.min(batchSize, data.size() - next);
+            if (dropLast && count < batchSize) {
+                break;
+            }
+            if (ord == null) {
+                ord = order();
+            }
+            int e = epoch;
+            int start = next;
+            int[] o = ord;
+            DataSetPreProcessor pre = preProcessor;
+            pending.addLast(new Pending(e, start, count, executor().submit(() -> assemble(e, start, count, o, pre))));
+            next += count;
+        }
+    }
+
+    private void cancelPending() {
+        for (Pending p : pending) {
+            p.result().cancel(false);
+        }
+        pending.clear();
+    }
+
+    private ThreadPoolExecutor executor() {
+        if (executor == null) {
+            executor = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "deq4j-prefetch-" + data.name());
+                t.setDaemon(true);
+                return t;
+            });
+            executor.allowCoreThreadTimeOut(true);
+        }
+        return executor;
+    }
+
+    private int[] order() {
+        if (orderEpoch != epoch) {
+            order = shuffle ? SampleSeeds.permutation(data.size(), seed, epoch) : identity(data.size());
+            orderEpoch = epoch;
+        }
+        return order;
+    }
+
+    private static int[] identity(int n) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) {
+            o[i] = i;
+        }
+        return o;
+    }
+
+    /** Builds the batch of images {@code order[start .. start + count)} of epoch {@code e}; pure apart from the pre-processor. */
+    private DataSet assemble(int e, int start, int count, int[] ord, DataSetPreProcessor pre) {
+        ImageShape shape = data.shape();
+        int len = shape.size();
+        int k = data.numClasses();
+        float[] x = new float[count * len];
+        float[] y = new float[count * k];
+        for (int i = 0; i < count; i++) {
+            int index = ord[start + i];
+            data.copyUnitFloats(index, x, i * len);
+            transform.apply(x, i * len, shape, SampleSeeds.sampleSeed(seed, e, index));
+            y[i * k + data.label(index)] = 1f;
+        }
+        INDArray features = Nd4j.create(x, new long[] {count, shape.channels(), shape.height(), shape.width()}, 'c');
+        INDArray labels = Nd4j.create(y, new long[] {count, k}, 'c');
+        DataSet batch = new DataSet(features, labels);
+        if (pre != null) {
+            pre.preProcess(batch);
+        }
+        return batch;
+    }
+
+    @Override
+    public int inputColumns() {
+        return data.shape().size();
+    }
+
+    @Override
+    public int totalOutcomes() {
+        return data.numClasses();
+    }
+
+    @Override
+    public boolean resetSupported() {
+        return true;
+    }
+
+    @Override
+    public boolean asyncSupported() {
+        return false;
+    }
+
+    @Override
+    public void reset() {
+        cancelPending();
+        if (cursor > 0) {
+            epoch++;
+        }
+        cursor = 0;
+        schedule();
+    }
+
+    @Override
+    public int batch() {
+        return batchSize;
+    }
+
+    /** Sets a DL4J pre-processor applied to every batch after the sample transforms; pending prefetched batches are discarded. */
+    @Override
+    public void setPreProcessor(DataSetPreProcessor preProcessor) {
+        cancelPending();
+        this.preProcessor = preProcessor;
+        schedule();
+    }
+
+    @Override
+    public DataSetPreProcessor getPreProcessor() {
+        return preProcessor;
+    }
+
+    @Override
+    public List<String> getLabels() {
+        return data.classNames();
+    }
+
+    /** Discards prefetched batches and stops the prefetch thread; the iterator still works, synchronously restarting it on demand. */
+    @Override
+    public void close() {
+        cancelPending();
+        if (executor != null) {
+            executor.shutdownNow();
+            executor = null;
+        }
+    }
+
+    /** Configures an {@link ImageDataSetIterator}. */
+    public static final class Builder {
+        private final ImageDataset data;
+        private int batchSize = 128;
+        private long seed;
+        private boolean shuffle = true;
+        private boolean dropLast;
+        private int prefetch = 2;
+        private SampleTransform transform = SampleTransform.identity();
+
+        private Builder(ImageDataset data) {
+            this.data = data;
+        }
+
+        /** Images per batch, positive. */
+        public Builder batchSize(int batchSize) {
+            if (batchSize <= 0) {
+                throw new InvalidConfigException("batch size must be positive, got " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Seed of the epoch orders and of the per-sample transform randomness. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Whether each epoch visits the images in a fresh random order (else in data set order). */
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /** Whether to skip the final batch of an epoch when it is smaller than the batch size. */
+        public Builder dropLast(boolean dropLast) {
+            this.dropLast = dropLast;
+            return this;
+        }
+
+        /** How many batches to assemble ahead on a background thread; 0 assembles on the caller's thread. */
+        public Builder prefetch(int prefetch) {
+            if (prefetch < 0) {
+                throw new InvalidConfigException("prefetch depth must be >= 0, got " + prefetch);
+            }
+            this.prefetch = prefetch;
+            return this;
+        }
+
+        /** The per-sample transform (augmentation, normalisation) applied to [0, 1]-scaled pixels. */
+        public Builder transform(SampleTransform transform) {
+            this.transform = transform;
+            return this;
+        }
+
+        /** @throws InvalidConfigException if the data set is empty */
+        public ImageDataSetIterator build() {
+            if (data.size() == 0) {
+                throw new InvalidConfigException(data.name() + " has no images to iterate");
+            }
+            return new ImageDataSetIterator(this);
+        }
+    }
+}
