@@ -16,6 +16,7 @@ import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.adjoint.DeqGradients;
 import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.ImplicitAdjoint;
+import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.CellVjp;
@@ -140,6 +141,25 @@ class QuasiNewtonSolversTest {
         assertEquals(3, sol.stats().convergedCount(), sol.stats().toString());
         assertEquals(2, sol.z().size());
         assertTrue(sol.z().maxAbsDifference(reference) < 1e-10, "error " + sol.z().maxAbsDifference(reference));
+    }
+
+    /** A float32 state keeps the history and Gram products in float32; the solve must still converge. */
+    @ParameterizedTest
+    @MethodSource("defaultSolvers")
+    void float32StateConverges(Solver<?> solver) {
+        TanhMlpCell cell = TanhMlpCell.random(16, 8, 0.9, 25, DataType.FLOAT);
+        State x = State.of(gaussian(16, 4, 8).castTo(DataType.FLOAT));
+        TanhMlpCell cell64 = new TanhMlpCell(cell.parameters().get(0).castTo(DataType.DOUBLE),
+                cell.parameters().get(1).castTo(DataType.DOUBLE), cell.parameters().get(2).castTo(DataType.DOUBLE));
+        State reference = solve(FixedPointSolver.plain(), cell64, x.castTo(DataType.DOUBLE), 2000, 1e-14,
+                StopMode.ABSOLUTE).z();
+        DeqConfig config = DeqConfig.builder().solver(solver).adjoint(new PhantomAdjoint(1, 1.0)).maxSteps(100)
+                .tol(1e-5).precision(PrecisionPolicy.FLOAT).build();
+        DeqSolution sol = Deq.of(config).solve(cell, x);
+        assertEquals(DataType.FLOAT, sol.z().dataType());
+        assertEquals(4, sol.stats().convergedCount(), sol.stats().toString());
+        double err = sol.z().castTo(DataType.DOUBLE).maxAbsDifference(reference);
+        assertTrue(err < 1e-4, "error " + err);
     }
 
     @ParameterizedTest
