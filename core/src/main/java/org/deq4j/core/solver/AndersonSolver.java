@@ -56,7 +56,7 @@ public record AndersonSolver(int m, double lambda, double beta) implements Solve
         }
     }
 
-    /** torchdeq's defaults: m = 6, λ = 1e-4, β = 1. */
+    /** torchdeq's default values m = 6, λ = 1e-4, β = 1 (λ relative here, see above). */
     public static AndersonSolver defaults() {
         return new AndersonSolver(6, 1e-4, 1.0);
     }

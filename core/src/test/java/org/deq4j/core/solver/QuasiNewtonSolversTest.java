@@ -187,6 +187,17 @@ class QuasiNewtonSolversTest {
         assertClose(exact, LinearProblem.flat(sol.z()), errorBound(tol, 0.99, exact), solver.name());
     }
 
+    /** With a history of one, Anderson's least squares has the single solution α = 1: relaxed iteration. */
+    @Test
+    void andersonWithHistoryOneIsRelaxedFixedPointIteration() {
+        TupleTanhCell cell = TupleTanhCell.random(6, 4, 0.8, 27, DataType.DOUBLE);
+        State x = State.of(gaussian(17, 3, 4));
+        State z0 = State.of(gaussian(18, 3, 6), gaussian(19, 3, 6));
+        State anderson = run(new AndersonSolver(1, 1e-4, 0.6), cell, x, z0, 15);
+        State fixed = run(new FixedPointSolver(0.6), cell, x, z0, 15);
+        assertTrue(anderson.maxAbsDifference(fixed) < 1e-14, "difference " + anderson.maxAbsDifference(fixed));
+    }
+
     /** f(z) = c: all residuals after the first are parallel, so Anderson's Gram matrix has rank 1. */
     @ParameterizedTest
     @MethodSource("solvers")
