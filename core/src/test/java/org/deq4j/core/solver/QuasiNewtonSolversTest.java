@@ -162,9 +162,8 @@ class QuasiNewtonSolversTest {
         assertTrue(err < 1e-4, "error " + err);
     }
 
-    @ParameterizedTest
-    @MethodSource("defaultSolvers")
-    void illConditionedContractionNeedsFarFewerEvaluationsThanFixedPoint(Solver<?> solver) {
+    @Test
+    void illConditionedContractionNeedsFarFewerEvaluationsThanFixedPoint() {
         // Half the spectrum near 0.99 (slow modes), half near 0 (fast): fixed-point iteration
         // needs about log(tol)/log(0.99) steps.
         double[] eig = new double[16];
@@ -176,15 +175,17 @@ class QuasiNewtonSolversTest {
         Cell cell = p.cell(new long[] {16});
         INDArray b = gaussian(7, 2, 16);
         double tol = 1e-8;
-        SolverStats fixed = solve(FixedPointSolver.plain(), cell, State.of(b), 5000, tol, StopMode.RELATIVE).stats();
-        DeqSolution sol = solve(solver, cell, State.of(b), 5000, tol, StopMode.RELATIVE);
-        SolverStats fast = sol.stats();
-        assertEquals(2, fixed.convergedCount(), fixed.toString());
-        assertEquals(2, fast.convergedCount(), fast.toString());
-        assertTrue(fast.cellEvaluations() * 10 < fixed.cellEvaluations(),
-                solver.name() + " " + fast + " vs fixed point " + fixed);
         double[][] exact = p.solve(b.toDoubleMatrix(), ones(2));
-        assertClose(exact, LinearProblem.flat(sol.z()), errorBound(tol, 0.99, exact), solver.name());
+        SolverStats fixed = solve(FixedPointSolver.plain(), cell, State.of(b), 5000, tol, StopMode.RELATIVE).stats();
+        assertEquals(2, fixed.convergedCount(), fixed.toString());
+        defaultSolvers().forEach(solver -> {
+            DeqSolution sol = solve(solver, cell, State.of(b), 5000, tol, StopMode.RELATIVE);
+            SolverStats fast = sol.stats();
+            assertEquals(2, fast.convergedCount(), fast.toString());
+            assertTrue(fast.cellEvaluations() * 10 < fixed.cellEvaluations(),
+                    solver.name() + " " + fast + " vs fixed point " + fixed);
+            assertClose(exact, LinearProblem.flat(sol.z()), errorBound(tol, 0.99, exact), solver.name());
+        });
     }
 
     /** With a history of one, Anderson's least squares has the single solution α = 1: relaxed iteration. */
