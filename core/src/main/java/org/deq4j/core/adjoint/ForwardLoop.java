@@ -13,6 +13,8 @@ import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.solver.StopMode;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -23,6 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class ForwardLoop {
     /** Added to the norm of f(z) in the relative residual, as in torchdeq and the RevDEQ code. */
     static final double RELATIVE_EPS = 1e-5;
+    private static final String WORKSPACE = "DEQ4J_FORWARD_LOOP";
 
     private ForwardLoop() {
     }
@@ -56,13 +59,16 @@ final class ForwardLoop {
         }
         int evaluations = 1;
         for (int n = 1; n <= stop.maxSteps(); n++) {
-            ActiveSet set = ActiveSet.of(active, z0.dataType());
-            if (set.isEmpty()) {
-                break;
+            double[] now;
+            try (MemoryWorkspace ws = Workspaces.iteration(WORKSPACE)) {
+                ActiveSet set = ActiveSet.of(active, z0.dataType());
+                if (set.isEmpty()) {
+                    break;
+                }
+                solver.step(cell, x, it, set);
+                now = residuals(phase, it, stop.mode(), n);
             }
-            solver.step(cell, x, it, set);
             evaluations += solver.evaluationsPerStep();
-            double[] now = residuals(phase, it, stop.mode(), n);
             for (int i = 0; i < batch; i++) {
                 if (active[i]) {
                     steps[i]++;

@@ -14,6 +14,8 @@ import org.deq4j.core.solver.Solver;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public record ReversibleAdjoint(DriftCheck drift) implements Adjoint {
     private static final Logger LOG = LoggerFactory.getLogger(ReversibleAdjoint.class);
+    private static final String WORKSPACE = "DEQ4J_BACKWARD_LOOP";
 
     public ReversibleAdjoint {
         Objects.requireNonNull(drift, "drift");
@@ -93,7 +96,9 @@ public record ReversibleAdjoint(DriftCheck drift) implements Adjoint {
             n = Math.max(n, s);
         }
         for (int step = n; step >= 1; step--) {
-            solver.reverseInPlace(cell, x, it, ActiveSet.reaching(steps, step, gz.dataType()), grad, acc);
+            try (MemoryWorkspace ws = Workspaces.iteration(WORKSPACE)) {
+                solver.reverseInPlace(cell, x, it, ActiveSet.reaching(steps, step, gz.dataType()), grad, acc);
+            }
         }
         ForwardLoop.requireFinite("reversible backward", acc.gx(), 0);
         double measured = Math.max(it.z().maxAbsDifference(z0), it.y().maxAbsDifference(z0));

@@ -9,12 +9,15 @@ import org.deq4j.core.solver.ActiveSet;
 import org.deq4j.core.solver.DifferentiableSolver;
 import org.deq4j.core.solver.Iterate;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 
 /**
  * A stored solver trajectory and backpropagation through it: the unrolled adjoint's backward, and
  * the phantom adjoint's over its k damped steps. Memory grows with the number of steps.
  */
 final class Trajectory<S extends Iterate, G> {
+    private static final String WORKSPACE = "DEQ4J_BACKWARD_LOOP";
     private final DifferentiableSolver<S, G> solver;
     private final List<S> iterates = new ArrayList<>();
 
@@ -24,7 +27,7 @@ final class Trajectory<S extends Iterate, G> {
 
     /** Appends a snapshot of the iterate (call after init and after every step). */
     void add(S iterate) {
-        iterates.add(solver.snapshot(iterate));
+        iterates.add(Workspaces.detached(() -> solver.snapshot(iterate)));
     }
 
     /**
@@ -36,8 +39,10 @@ final class Trajectory<S extends Iterate, G> {
         int last = iterates.size() - 1;
         G g = solver.seed(iterates.get(last), gz);
         for (int n = last; n >= 1; n--) {
-            ActiveSet active = ActiveSet.reaching(steps, n, gz.dataType());
-            g = solver.backpropStep(cell, x, iterates.get(n - 1), iterates.get(n), active, g, acc);
+            try (MemoryWorkspace ws = Workspaces.iteration(WORKSPACE)) {
+                ActiveSet active = ActiveSet.reaching(steps, n, gz.dataType());
+                solver.backpropStep(cell, x, iterates.get(n - 1), iterates.get(n), active, g, acc);
+            }
         }
         ForwardLoop.requireFinite(phase, acc.gx(), 0);
         return acc;

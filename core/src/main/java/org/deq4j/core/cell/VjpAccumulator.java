@@ -5,7 +5,9 @@ import java.util.List;
 
 import org.deq4j.core.state.ArrayOps;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Sums the parameter and injection gradients of many cell VJPs during a backward pass, and counts
@@ -34,11 +36,9 @@ public final class VjpAccumulator {
         CellVjp v = cell.valueAndVjp(z, x, g);
         evaluations++;
         if (gx == null) {
-            gx = v.gx().zerosLike();
-            gParams = new ArrayList<>(v.gParams().size());
-            for (INDArray p : v.gParams()) {
-                gParams.add(p.like().assign(0));
-            }
+            // The sums outlive the loop iteration (and its workspace) that first fills them.
+            gx = Workspaces.detached(() -> v.gx().zerosLike());
+            gParams = Workspaces.detached(() -> zerosLike(v.gParams()));
         }
         gx.addScaledInPlace(scale, v.gx());
         for (int i = 0; i < gParams.size(); i++) {
@@ -54,12 +54,13 @@ public final class VjpAccumulator {
 
     /** The summed parameter gradients, one per parameter; zeros if nothing was pulled. */
     public List<INDArray> gParams() {
-        if (gParams != null) {
-            return List.copyOf(gParams);
-        }
-        List<INDArray> zeros = new ArrayList<>();
-        for (INDArray p : cell.parameters()) {
-            zeros.add(p.like().assign(0));
+        return gParams != null ? List.copyOf(gParams) : zerosLike(cell.parameters());
+    }
+
+    private static List<INDArray> zerosLike(List<INDArray> arrays) {
+        List<INDArray> zeros = new ArrayList<>(arrays.size());
+        for (INDArray p : arrays) {
+            zeros.add(Nd4j.zeros(p.dataType(), p.shape()));
         }
         return zeros;
     }

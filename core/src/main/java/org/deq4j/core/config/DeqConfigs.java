@@ -1,12 +1,16 @@
 package org.deq4j.core.config;
 
 import static org.deq4j.core.config.ConfigKey.ADJOINT;
+import static org.deq4j.core.config.ConfigKey.ANDERSON_BETA;
+import static org.deq4j.core.config.ConfigKey.ANDERSON_LAMBDA;
+import static org.deq4j.core.config.ConfigKey.ANDERSON_M;
 import static org.deq4j.core.config.ConfigKey.BETA;
 import static org.deq4j.core.config.ConfigKey.B_MAX_ITER;
 import static org.deq4j.core.config.ConfigKey.B_SOLVER;
 import static org.deq4j.core.config.ConfigKey.B_STOP_MODE;
 import static org.deq4j.core.config.ConfigKey.B_TAU;
 import static org.deq4j.core.config.ConfigKey.B_TOL;
+import static org.deq4j.core.config.ConfigKey.BROYDEN_MEMORY;
 import static org.deq4j.core.config.ConfigKey.COMPUTE_DTYPE;
 import static org.deq4j.core.config.ConfigKey.CORE;
 import static org.deq4j.core.config.ConfigKey.DRIFT_ACTION;
@@ -40,6 +44,8 @@ import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.AndersonSolver;
+import org.deq4j.core.solver.BroydenSolver;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
@@ -132,7 +138,7 @@ public final class DeqConfigs {
                     + " phantom gradient steps is 'grad'");
         }
         SolverKind forwardKind = v.choice(F_SOLVER, SolverKind::parse).orElse(SolverKind.REVERSIBLE);
-        Solver<?> forward = solver(v, F_SOLVER, forwardKind, F_TAU);
+        Solver<?> forward = solver(v, forwardKind, F_TAU);
         StopCriterion stop = stop(v, F_MAX_ITER, F_TOL, F_STOP_MODE, DEFAULTS.stop());
         AdjointKind adjointKind = adjointKind(v, forwardKind);
         Adjoint adjoint = adjoint(v, adjointKind);
@@ -191,7 +197,7 @@ public final class DeqConfigs {
         };
     }
 
-    private static Solver<?> solver(ConfigValues v, ConfigKey nameKey, SolverKind kind, ConfigKey tauKey) {
+    private static Solver<?> solver(ConfigValues v, SolverKind kind, ConfigKey tauKey) {
         return switch (kind) {
             case FIXED_POINT -> {
                 double tau = v.real(tauKey, 1.0);
@@ -201,10 +207,18 @@ public final class DeqConfigs {
                 double beta = v.real(BETA, DEFAULT_BETA);
                 yield v.build(() -> new ReversibleSolver(beta), BETA);
             }
-            // The Anderson and Broyden solvers are mapped (with anderson_m, anderson_lambda,
-            // anderson_beta and broyden_memory) when their classes join this module.
-            case ANDERSON, BROYDEN -> throw ConfigValues.error(nameKey,
-                    "solver '" + kind.name + "' is not available in this build");
+            case ANDERSON -> {
+                AndersonSolver d = AndersonSolver.defaults();
+                int m = v.integer(ANDERSON_M, d.m());
+                double lambda = v.real(ANDERSON_LAMBDA, d.lambda());
+                double beta = v.real(ANDERSON_BETA, d.beta());
+                yield v.build(() -> new AndersonSolver(m, lambda, beta), ANDERSON_M, ANDERSON_LAMBDA,
+                        ANDERSON_BETA);
+            }
+            case BROYDEN -> {
+                int memory = v.integer(BROYDEN_MEMORY, BroydenSolver.defaults().memory());
+                yield v.build(() -> new BroydenSolver(memory), BROYDEN_MEMORY);
+            }
         };
     }
 
@@ -238,7 +252,7 @@ public final class DeqConfigs {
                     throw ConfigValues.error(B_SOLVER, "the implicit adjoint's backward equation is linear and needs"
                             + " no reversing: use 'fixed_point', 'anderson' or 'broyden', not 'reversible'");
                 }
-                Solver<?> backward = solver(v, B_SOLVER, backwardKind, B_TAU);
+                Solver<?> backward = solver(v, backwardKind, B_TAU);
                 StopCriterion stop = stop(v, B_MAX_ITER, B_TOL, B_STOP_MODE,
                         new StopCriterion(DEFAULT_B_MAX_ITER, DEFAULT_B_TOL, DEFAULT_B_STOP_MODE));
                 yield new ImplicitAdjoint(backward, stop);
@@ -269,8 +283,23 @@ public final class DeqConfigs {
             m.put(tauKey.key(), f.tau());
         } else if (solver instanceof ReversibleSolver r) {
             m.put(BETA.key(), r.beta());
+        } else if (solver instanceof AndersonSolver a) {
+            putShared(m, ANDERSON_M, a.m());
+            putShared(m, ANDERSON_LAMBDA, a.lambda());
+            putShared(m, ANDERSON_BETA, a.beta());
+        } else if (solver instanceof BroydenSolver b) {
+            putShared(m, BROYDEN_MEMORY, b.memory());
         } else {
             throw new InvalidConfigException("solver '" + solver.name() + "' has no map form in this build");
+        }
+    }
+
+    /** A key the forward and backward solver share: both must agree on its value. */
+    private static void putShared(Map<String, Object> m, ConfigKey key, Object value) {
+        Object previous = m.putIfAbsent(key.key(), value);
+        if (previous != null && !previous.equals(value)) {
+            throw new InvalidConfigException("this configuration has no map form: its forward and backward solvers"
+                    + " set the shared key '" + key.key() + "' to " + previous + " and " + value);
         }
     }
 

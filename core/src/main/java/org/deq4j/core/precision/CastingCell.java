@@ -5,6 +5,7 @@ import java.util.List;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.CellVjp;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -50,7 +51,8 @@ final class CastingCell implements Cell {
     private State cast(State x) {
         if (x != lastX) {
             lastX = x;
-            lastXCast = x.castTo(policy.computeType());
+            // Cached across loop iterations, so it must not live in an iteration's workspace.
+            lastXCast = Workspaces.detached(() -> x.castTo(policy.computeType()));
         }
         return lastXCast;
     }

@@ -58,6 +58,16 @@ public final class ActiveSet {
         return count;
     }
 
+    /** Per-sample activity as Java flags, length batch size. */
+    public boolean[] flags() {
+        double[] m = mask.toDoubleVector();
+        boolean[] f = new boolean[m.length];
+        for (int i = 0; i < m.length; i++) {
+            f[i] = m[i] != 0;
+        }
+        return f;
+    }
+
     /** The 0/1 mask, length batch size. */
     public INDArray mask() {
         return mask;

@@ -23,9 +23,10 @@ public sealed interface DifferentiableSolver<S extends Iterate, G> extends Solve
     G seed(S last, State gz);
 
     /**
-     * The cotangent before step n from the one after it. {@code before} and {@code after} are the
-     * iterates around step n; {@code active} the samples that took step n. The cell gradients with
-     * respect to parameters and injection are added to {@code acc}.
+     * Moves the cotangent {@code grad} in place from after step n to before it and returns it.
+     * {@code before} and {@code after} are the iterates around step n; {@code active} the samples
+     * that took step n. The cell gradients with respect to parameters and injection are added to
+     * {@code acc}. Runs inside a loop workspace: nothing allocated here may be kept.
      */
     G backpropStep(Cell cell, State x, S before, S after, ActiveSet active, G grad, VjpAccumulator acc);
 }

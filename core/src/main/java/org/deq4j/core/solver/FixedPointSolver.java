@@ -72,7 +72,6 @@ public record FixedPointSolver(double tau) implements DifferentiableSolver<Fixed
         // z_n = z_{n-1} + m·τ·(f(z_{n-1}) - z_{n-1})
         State gm = active.restrict(gz);
         CellVjp v = acc.pull(before.z(), gm, tau);
-        State prev = gz.dup().addScaledInPlace(-tau, gm);
-        return prev.addScaledInPlace(tau, v.gz());
+        return gz.addScaledInPlace(-tau, gm).addScaledInPlace(tau, v.gz());
     }
 }

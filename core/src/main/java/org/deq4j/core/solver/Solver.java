@@ -10,7 +10,7 @@ import org.deq4j.core.state.State;
  *
  * @param <S> the solver's iterate type
  */
-public sealed interface Solver<S extends Iterate> permits DifferentiableSolver {
+public sealed interface Solver<S extends Iterate> permits DifferentiableSolver, AndersonSolver, BroydenSolver {
 
     /** Short name used in configurations, statistics and errors (e.g. "anderson"). */
     String name();

@@ -17,6 +17,8 @@ import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.AndersonSolver;
+import org.deq4j.core.solver.BroydenSolver;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.StopCriterion;
@@ -89,7 +91,14 @@ class DeqConfigsTest {
                         .maxSteps(50).tol(1e-3).stopMode(StopMode.ABSOLUTE).build(),
                 DeqConfig.builder().solver(new ReversibleSolver(0.8))
                         .adjoint(new ImplicitAdjoint(FixedPointSolver.plain(), StopCriterion.of(10, 0.1)))
-                        .precision(PrecisionPolicy.DOUBLE).build());
+                        .precision(PrecisionPolicy.DOUBLE).build(),
+                DeqConfig.builder().solver(new AndersonSolver(4, 3e-5, 0.9))
+                        .adjoint(new ImplicitAdjoint(new BroydenSolver(12), StopCriterion.of(30, 1e-7)))
+                        .maxSteps(40).build(),
+                DeqConfig.builder().solver(new BroydenSolver(5)).adjoint(new PhantomAdjoint(3, 0.8)).build(),
+                DeqConfig.builder().solver(AndersonSolver.defaults())
+                        .adjoint(new ImplicitAdjoint(AndersonSolver.defaults(), StopCriterion.of(30, 1e-7)))
+                        .build());
     }
 
     @ParameterizedTest
@@ -182,11 +191,28 @@ class DeqConfigsTest {
     }
 
     @Test
-    void solversWithoutAClassInThisBuildAreReportedAsUnavailable() {
-        assertRejected(Map.of("f_solver", "anderson", "adjoint", "implicit"), "config key 'f_solver'",
-                "solver 'anderson' is not available in this build");
-        assertRejected(Map.of("ift", true, "b_solver", "broyden"), "config key 'b_solver'",
-                "solver 'broyden' is not available in this build");
+    void quasiNewtonKeysBuildAndersonAndBroyden() {
+        DeqConfig c = DeqConfigs.fromMap(Map.of("f_solver", "anderson", "anderson_m", "4", "anderson_lambda", 1e-3,
+                "anderson_beta", 0.5, "adjoint", "implicit", "b_solver", "broyden", "broyden_memory", 7));
+        assertEquals(new AndersonSolver(4, 1e-3, 0.5), c.solver());
+        assertEquals(new BroydenSolver(7), ((ImplicitAdjoint) c.adjoint()).backwardSolver());
+        assertEquals(AndersonSolver.defaults(), DeqConfigs.fromMap(Map.of("f_solver", "anderson")).solver());
+        assertEquals(BroydenSolver.defaults(), DeqConfigs.fromMap(Map.of("f_solver", "broyden")).solver());
+        assertRejected(Map.of("f_solver", "anderson", "anderson_m", 0), "config key 'anderson_m'", "m must be");
+        assertRejected(Map.of("f_solver", "anderson", "anderson_beta", 2), "config key 'anderson_beta'", "beta");
+        assertRejected(Map.of("f_solver", "broyden", "broyden_memory", -1), "config key 'broyden_memory'",
+                "memory");
+        assertRejected(Map.of("f_solver", "broyden", "anderson_m", 3), "config key 'anderson_m' has no effect");
+        assertRejected(Map.of("f_solver", "anderson", "adjoint", "unrolled"), "unrolled adjoint cannot",
+                "'anderson'");
+    }
+
+    @Test
+    void forwardAndBackwardAndersonWithDifferentParametersHaveNoMapForm() {
+        DeqConfig c = DeqConfig.builder().solver(new AndersonSolver(5, 1e-4, 1.0))
+                .adjoint(new ImplicitAdjoint(new AndersonSolver(3, 1e-4, 1.0), StopCriterion.of(20, 1e-6))).build();
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> DeqConfigs.toMap(c));
+        assertTrue(e.getMessage().contains("'anderson_m'"), e.getMessage());
     }
 
     @Test
