@@ -119,6 +119,11 @@ public final class DeqGraphVertex extends BaseGraphVertex {
         return backwardCount;
     }
 
+    /** Whether a training solve is held for a backward pass that has not run yet. */
+    boolean holdsSolution() {
+        return solution != null;
+    }
+
     /** The vertex's configuration. */
     public DeqVertex deqVertex() {
         return conf;
@@ -152,6 +157,10 @@ public final class DeqGraphVertex extends BaseGraphVertex {
         INDArray eps;
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             DeqSolution s = solution;
+            if (inputs[0] == null) {
+                throw new IllegalStateException("DeqVertex '" + vertexName + "': backward pass without a forward"
+                        + " pass; the network's state was cleared (e.g. by output()) after the training forward pass");
+            }
             if (s == null || solvedInput != inputs[0]) {
                 // The last forward pass was for inference or for other inputs: solve for these.
                 s = solve(trainingDeq, inputs[0].detach());

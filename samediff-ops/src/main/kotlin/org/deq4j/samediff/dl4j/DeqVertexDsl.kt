@@ -7,6 +7,8 @@ import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
 import org.deq4j.core.adjoint.UnrolledAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
+import org.deq4j.core.solver.AndersonSolver
+import org.deq4j.core.solver.BroydenSolver
 import org.deq4j.core.solver.FixedPointSolver
 import org.deq4j.core.solver.ReversibleSolver
 import org.deq4j.core.solver.Solver
@@ -69,7 +71,7 @@ class DeqVertexSpec internal constructor() {
     /** An updater for this vertex only; by default the network's global updater. */
     var updater: IUpdater? = null
 
-    /** Chooses the solver: `solver { reversible(beta = 0.5) }` or `solver { fixedPoint(tau = 0.9) }`. */
+    /** Chooses the solver: `solver { reversible(beta = 0.5) }`, `solver { anderson(m = 5) }`, ... */
     fun solver(choose: Solvers.() -> Solver<*>) {
         solver = Solvers.choose()
     }
@@ -92,6 +94,13 @@ object Solvers {
 
     /** Relaxed fixed-point iteration; τ in (0, 1]. */
     fun fixedPoint(tau: Double = 1.0): Solver<*> = FixedPointSolver(tau)
+
+    /** Anderson acceleration (torchdeq's defaults); pair it with the implicit or phantom adjoint. */
+    fun anderson(m: Int = AndersonSolver.defaults().m(), lambda: Double = AndersonSolver.defaults().lambda(),
+                 beta: Double = AndersonSolver.defaults().beta()): Solver<*> = AndersonSolver(m, lambda, beta)
+
+    /** Broyden's method; pair it with the implicit or phantom adjoint. */
+    fun broyden(memory: Int = BroydenSolver.defaults().memory()): Solver<*> = BroydenSolver(memory)
 }
 
 /** The gradient strategies. */

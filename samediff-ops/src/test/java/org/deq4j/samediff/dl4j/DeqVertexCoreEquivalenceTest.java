@@ -93,6 +93,23 @@ class DeqVertexCoreEquivalenceTest {
     }
 
     @Test
+    void trainingSolveIsKeptUntilBackwardAndInferenceKeepsNone() {
+        ComputationGraph net = vertexNet(Strategy.UNROLLED.config());
+        DeqGraphVertex v = (DeqGraphVertex) net.getVertex("deq");
+        INDArray x = DeqNets.features(15, BATCH).getColumns(0, 1, 2, 3, 2).dup();
+        net.outputSingle(x);
+        assertTrue(!v.holdsSolution(), "inference keeps no solution (nor its trajectory)");
+        assertEquals(1, v.forwardCount());
+        INDArray eps = Nd4j.onesLike(net.outputSingle(x));
+        net.feedForward(new INDArray[] {x}, true, false);
+        assertTrue(v.holdsSolution(), "a training forward keeps its solution for the backward pass");
+        net.backpropGradient(eps);
+        assertEquals(3, v.forwardCount(), "backward reused the training solve");
+        assertEquals(1, v.backwardCount());
+        assertTrue(!v.holdsSolution(), "backward released the solution");
+    }
+
+    @Test
     void cellReadsTheNetworkParametersLive() {
         DeqConfig config = Strategy.REVERSIBLE.config();
         ComputationGraph net = vertexNet(config);

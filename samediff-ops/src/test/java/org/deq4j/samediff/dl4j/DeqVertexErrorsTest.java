@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.AndersonSolver;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,9 @@ class DeqVertexErrorsTest {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> DeqVertex.builder()
                 .cell(new TanhTestCell(4, 3, 0.5)).configure(c -> c.solver(FixedPointSolver.plain())).build());
         assertMentions(e, "reversible adjoint", "fixed_point");
+        InvalidConfigException a = assertThrows(InvalidConfigException.class, () -> DeqVertex.builder()
+                .cell(new TanhTestCell(4, 3, 0.5)).configure(c -> c.solver(AndersonSolver.defaults())).build());
+        assertMentions(a, "reversible adjoint", "anderson");
         // The JSON/map form: Anderson with the reversible adjoint.
         InvalidConfigException m = assertThrows(InvalidConfigException.class, () -> new DeqVertex(TanhTestCell.TYPE,
                 new TanhTestCell(4, 3, 0.5).config(), Map.of("f_solver", "anderson", "adjoint", "reversible"), 1));

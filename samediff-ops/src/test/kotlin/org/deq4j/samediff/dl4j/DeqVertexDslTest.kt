@@ -11,6 +11,7 @@ import org.deq4j.core.InvalidConfigException
 import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
+import org.deq4j.core.solver.AndersonSolver
 import org.deq4j.core.solver.FixedPointSolver
 import org.deq4j.core.solver.ReversibleSolver
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -76,6 +77,15 @@ class DeqVertexDslTest {
         }
         assertEquals(FixedPointSolver(0.9), phantom.deqConfig().solver())
         assertEquals(PhantomAdjoint(5, 0.5), phantom.deqConfig().adjoint())
+        val anderson = deqVertex {
+            cell = TanhTestCell(4, 3, 0.5)
+            solver { anderson(m = 3) }
+            adjoint = Adjoints.implicit(maxSteps = 20)
+            maxSteps = 12
+        }
+        assertEquals(AndersonSolver(3, AndersonSolver.defaults().lambda(), AndersonSolver.defaults().beta()),
+            anderson.deqConfig().solver())
+        assertEquals(anderson, DeqVertex(anderson.cellType, anderson.cellConfig, anderson.deq, anderson.seed))
     }
 
     @Test
