@@ -43,7 +43,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *     .addLayer("embed", new DenseLayer.Builder().nIn(10).nOut(16).build(), "in")
  *     .addVertex("deq", DeqVertex.builder()
  *         .cell(myCell)
- *         .deq(c -> c.solver(new ReversibleSolver(0.8)).adjoint(new ReversibleAdjoint()).maxSteps(4))
+ *         .configure(c -> c.solver(new ReversibleSolver(0.8)).adjoint(new ReversibleAdjoint()).maxSteps(4))
  *         .build(), "embed")
  *     .addLayer("out", new OutputLayer.Builder().nIn(16).nOut(3).build(), "deq")
  *     .setOutputs("out").build();

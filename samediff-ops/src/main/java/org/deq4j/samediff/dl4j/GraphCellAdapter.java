@@ -39,7 +39,7 @@ public final class GraphCellAdapter {
      * @param params               one array per {@link GraphCell#parameters()} entry, same order and
      *                             shapes, all of one floating-point data type, which becomes the graph's
      * @throws InvalidConfigException if the number, shapes or data types of the parameters do not match
-     *         the cell's {@link ParamSpec}s, or the cell's state shape is not known for this injection
+     *         the cell's {@link ParamSpec}s, the cell has none, or the cell's state shape is not known for this injection
      */
     public static SameDiffCell toCell(GraphCell cell, long[] injectionSampleShape, List<INDArray> params) {
         Objects.requireNonNull(cell, "cell");
@@ -48,6 +48,10 @@ public final class GraphCellAdapter {
         if (specs.size() != params.size()) {
             throw new InvalidConfigException("graph cell '" + cell.type() + "' has " + specs.size()
                     + " parameters " + specs + " but " + params.size() + " arrays were given");
+        }
+        if (specs.isEmpty()) {
+            throw new InvalidConfigException("graph cell '" + cell.type() + "' has no parameters; a DEQ layer"
+                    + " needs a trainable cell");
         }
         SameDiffCell.Builder b = SameDiffCell.builder()
                 .state(STATE, stateSampleShape(cell, injectionSampleShape))
@@ -61,10 +65,6 @@ public final class GraphCellAdapter {
                         + Arrays.toString(p.shape()));
             }
             b.parameter(spec.name(), p);
-        }
-        if (specs.isEmpty()) {
-            throw new InvalidConfigException("graph cell '" + cell.type() + "' has no parameters; a DEQ layer"
-                    + " needs a trainable cell");
         }
         return b.define(g -> {
             List<SDVariable> vars = new ArrayList<>(specs.size());

@@ -57,6 +57,12 @@ class DeqVertexDslTest {
                 .precision(PrecisionPolicy.DOUBLE).build())
             .seed(3).build()
         assertEquals(java, deq)
+        val javaFromKotlin = DeqVertex.build {
+            it.cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5)
+            it.configure { c -> c.maxSteps(4).precision(PrecisionPolicy.DOUBLE) }
+            it.seed = 3L
+        }
+        assertEquals(java, javaFromKotlin)
 
         val conf = network(deq)
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()))
