@@ -61,7 +61,7 @@ class DeqVertexErrorsTest {
         ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).graphBuilder().addInputs("in").addVertex("deq", v, "in").setOutputs("deq")
                 .build());
-        assertMentions(assertThrows(InvalidConfigException.class, net::init), "DeqVertex 'deq'", "DOUBLE", "FLOAT",
+        assertMentions(assertThrows(InvalidConfigException.class, net::init), "DEQ 'deq'", "DOUBLE", "FLOAT",
                 "compute_dtype");
     }
 
@@ -76,6 +76,6 @@ class DeqVertexErrorsTest {
                 .setOutputs("deq").build());
         ShapeMismatchException e = assertThrows(ShapeMismatchException.class,
                 () -> net.outputSingle(Nd4j.rand(DataType.DOUBLE, 2, 2)));
-        assertMentions(e, "DeqVertex 'deq'", "test_tanh", "[2, 5]", "per sample [5]");
+        assertMentions(e, "DEQ 'deq'", "test_tanh", "[2, 5]", "per sample [5]");
     }
 }
