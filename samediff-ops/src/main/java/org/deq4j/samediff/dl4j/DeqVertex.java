@@ -1,8 +1,5 @@
 package org.deq4j.samediff.dl4j;
 
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +22,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
-import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -80,12 +76,7 @@ public class DeqVertex extends SameDiffVertex {
     /** The only input's name in {@link SDVertexParams}. */
     static final String INPUT = "x";
 
-    private final String cellType;
-    private final Map<String, Object> cellConfig;
-    private final Map<String, Object> deq;
-    private final long seed;
-    private transient GraphCell cell;
-    private transient DeqConfig deqConfig;
+    private final DeqSettings settings;
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed.
@@ -98,27 +89,11 @@ public class DeqVertex extends SameDiffVertex {
                      @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                      @JsonProperty("deq") Map<String, Object> deq,
                      @JsonProperty("seed") long seed) {
-        this(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
-                Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
-                seed);
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed));
     }
 
-    private DeqVertex(GraphCell cell, DeqConfig config, long seed) {
-        this.cell = Objects.requireNonNull(cell, "cell");
-        this.deqConfig = Objects.requireNonNull(config, "config");
-        this.cellType = cell.type();
-        this.cellConfig = Collections.unmodifiableMap(new LinkedHashMap<>(cell.config()));
-        this.deq = DeqConfigs.toMap(config);
-        this.seed = seed;
-        if (cell.parameters().isEmpty()) {
-            throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ vertex needs"
-                    + " a trainable cell");
-        }
-        // A configuration without a faithful map form would not survive JSON: fail now, not at load time.
-        if (!DeqConfigs.fromMap(deq).equals(config)) {
-            throw new InvalidConfigException("DEQ configuration " + config + " does not round-trip through its map"
-                    + " form " + deq + "; it cannot be saved with the network");
-        }
+    private DeqVertex(DeqSettings settings) {
+        this.settings = settings;
     }
 
     /** A builder; {@link Builder#cell} is required. */
@@ -135,57 +110,43 @@ public class DeqVertex extends SameDiffVertex {
 
     /** Registry type of the cell, e.g. "conv_residual". */
     public String getCellType() {
-        return cellType;
+        return settings.cellType();
     }
 
     /** The cell's configuration, as given by {@link GraphCell#config()}. */
     public Map<String, Object> getCellConfig() {
-        return cellConfig;
+        return settings.cellConfig();
     }
 
     /** The DEQ configuration as a torchdeq-style map ({@link DeqConfigs#toMap}); its JSON form. */
     public Map<String, Object> getDeq() {
-        return deq;
+        return settings.deq();
     }
 
     /** Seed of the parameter initialisation. */
     public long getSeed() {
-        return seed;
+        return settings.seed();
     }
 
     /** The cell. */
-    @JsonIgnore
     public GraphCell cell() {
-        if (cell == null) {
-            cell = GraphCells.create(cellType, cellConfig);
-        }
-        return cell;
+        return settings.cell();
     }
 
     /** The DEQ configuration: solver, adjoint, stopping rule, precision. */
-    @JsonIgnore
     public DeqConfig deqConfig() {
-        if (deqConfig == null) {
-            deqConfig = DeqConfigs.fromMap(deq);
-        }
-        return deqConfig;
+        return settings.config();
     }
 
     @Override
     public void defineParametersAndInputs(SDVertexParams params) {
         params.defineInputs(INPUT);
-        for (ParamSpec spec : cell().parameters()) {
-            if (spec.init() == ParamSpec.Init.NORMAL_FAN_IN) {
-                params.addWeightParam(spec.name(), spec.shape());
-            } else {
-                params.addBiasParam(spec.name(), spec.shape());
-            }
-        }
+        settings.defineParameters(params);
     }
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        SeededParamInit.initialise(cell().parameters(), params, seed);
+        settings.initialise(params);
     }
 
     /**
@@ -217,33 +178,18 @@ public class DeqVertex extends SameDiffVertex {
         return 1;
     }
 
-    /**
-     * The state's type for the given input type: the same type when the cell keeps the shape,
-     * otherwise feed-forward (rank 1), recurrent NCW (rank 2) or convolutional NCHW (rank 3).
-     */
+    /** The cell's state type for the input type (see {@code DeqSettings#outputType}). */
     @Override
     public InputType getOutputType(int layerIndex, InputType... vertexInputs) throws InvalidInputTypeException {
         if (vertexInputs.length != 1) {
             throw new InvalidInputTypeException("DeqVertex takes exactly one input, got " + vertexInputs.length);
         }
-        InputType in = vertexInputs[0];
-        long[] inShape = in.getShape(false);
-        long[] state = GraphCellAdapter.stateSampleShape(cell(), inShape);
-        if (Arrays.equals(state, inShape)) {
-            return in;
-        }
-        return switch (state.length) {
-            case 1 -> InputType.feedForward(state[0]);
-            case 2 -> InputType.recurrent(state[0], state[1]);
-            case 3 -> InputType.convolutional(state[1], state[2], state[0]);
-            default -> throw new InvalidInputTypeException("DeqVertex: no DL4J input type for a state of per-sample"
-                    + " shape " + Arrays.toString(state));
-        };
+        return settings.outputType(vertexInputs[0]);
     }
 
     @Override
     public DeqVertex clone() {
-        DeqVertex c = new DeqVertex(cell(), deqConfig(), seed);
+        DeqVertex c = new DeqVertex(settings);
         c.setName(getName());
         c.regularization = regularization == null ? null : List.copyOf(regularization);
         c.regularizationBias = regularizationBias == null ? null : List.copyOf(regularizationBias);
@@ -261,9 +207,7 @@ public class DeqVertex extends SameDiffVertex {
      */
     @Override
     public boolean equals(Object o) {
-        return o instanceof DeqVertex v && v.cellType.equals(cellType)
-                && normalised(v.cellConfig).equals(normalised(cellConfig))
-                && v.deqConfig().equals(deqConfig()) && v.seed == seed
+        return o instanceof DeqVertex v && v.settings.equals(settings)
                 && Objects.equals(v.regularization, regularization)
                 && Objects.equals(v.regularizationBias, regularizationBias)
                 && Objects.equals(v.updater, updater) && Objects.equals(v.biasUpdater, biasUpdater)
@@ -273,19 +217,12 @@ public class DeqVertex extends SameDiffVertex {
 
     @Override
     public int hashCode() {
-        return Objects.hash(cellType, normalised(cellConfig), deqConfig(), seed, updater);
+        return Objects.hash(settings, updater);
     }
 
     @Override
     public String toString() {
-        return "DeqVertex(cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ")";
-    }
-
-    /** JSON brings numbers back as Integer, Long or Double: compare them by value. */
-    private static Map<String, Object> normalised(Map<String, Object> m) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(k, v instanceof Number n ? (Object) n.doubleValue() : v));
-        return out;
+        return "DeqVertex(" + settings + ")";
     }
 
     /**
@@ -371,7 +308,7 @@ public class DeqVertex extends SameDiffVertex {
             if (cell == null) {
                 throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
             }
-            DeqVertex v = new DeqVertex(cell, config, seed);
+            DeqVertex v = new DeqVertex(DeqSettings.of(cell, config, seed));
             if (updater != null) {
                 v.setUpdater(updater);
             }
