@@ -305,14 +305,31 @@ public class DeqVertex extends SameDiffVertex {
          *         configuration has no map form (so it could not be saved)
          */
         public DeqVertex build() {
-            if (cell == null) {
-                throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
-            }
-            DeqVertex v = new DeqVertex(DeqSettings.of(cell, config, seed));
+            DeqVertex v = new DeqVertex(settings());
             if (updater != null) {
                 v.setUpdater(updater);
             }
             return v;
+        }
+
+        /**
+         * The same DEQ as a {@link DeqLayer}, for {@code MultiLayerNetwork}.
+         *
+         * @throws InvalidConfigException as {@link #build()}
+         */
+        public DeqLayer buildLayer() {
+            DeqLayer l = new DeqLayer(settings());
+            if (updater != null) {
+                l.setUpdater(updater);
+            }
+            return l;
+        }
+
+        private DeqSettings settings() {
+            if (cell == null) {
+                throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
+            }
+            return DeqSettings.of(cell, config, seed);
         }
     }
 }

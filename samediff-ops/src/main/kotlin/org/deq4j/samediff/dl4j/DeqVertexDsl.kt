@@ -37,9 +37,12 @@ annotation class DeqDsl
  * @throws org.deq4j.core.InvalidConfigException if no cell is set, a value is out of range, or the
  *   adjoint cannot differentiate the solver (for example the reversible adjoint with a fixed-point solver)
  */
-fun deqVertex(spec: DeqVertexSpec.() -> Unit): DeqVertex = DeqVertexSpec().apply(spec).build()
+fun deqVertex(spec: DeqVertexSpec.() -> Unit): DeqVertex = DeqVertexSpec().apply(spec).builder().build()
 
-/** The receiver of [deqVertex]: every setting of a [DeqVertex] as a property. */
+/** The same as [deqVertex], as a [DeqLayer] for a `MultiLayerNetwork`'s list builder. */
+fun deqLayer(spec: DeqVertexSpec.() -> Unit): DeqLayer = DeqVertexSpec().apply(spec).builder().buildLayer()
+
+/** The receiver of [deqVertex] and [deqLayer]: every setting of a DEQ as a property. */
 @DeqDsl
 class DeqVertexSpec internal constructor() {
     private val defaults: DeqConfig = DeqConfig.builder().build()
@@ -76,13 +79,13 @@ class DeqVertexSpec internal constructor() {
         solver = Solvers.choose()
     }
 
-    internal fun build(): DeqVertex {
+    internal fun builder(): DeqVertex.Builder {
         val config = DeqConfig.builder().solver(solver).adjoint(adjoint).maxSteps(maxSteps).tol(tol)
             .stopMode(stopMode).precision(precision).build()
         val b = DeqVertex.builder().deq(config).seed(seed)
         cell?.let { b.cell(it) }
         updater?.let { b.updater(it) }
-        return b.build()
+        return b
     }
 }
 
