@@ -40,7 +40,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Statistics. {@link #lastForwardStats()} and {@link #lastBackwardStats()} report the most recent
  * solve and backward pass; {@link DeqStatsListener} collects them per iteration.
  */
-public final class DeqGraphVertex extends BaseGraphVertex {
+public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSource {
     private static final long serialVersionUID = 1L;
 
     private final DeqVertex conf;
@@ -64,22 +64,27 @@ public final class DeqGraphVertex extends BaseGraphVertex {
         this.params = paramsView;
     }
 
-    /** Statistics of the most recent solve (training or inference), if any. */
+    @Override
+    public String deqName() {
+        return vertexName;
+    }
+
+    @Override
     public Optional<SolverStats> lastForwardStats() {
         return runtime.lastForwardStats();
     }
 
-    /** Statistics of the most recent backward pass, if any. */
+    @Override
     public Optional<BackwardStats> lastBackwardStats() {
         return runtime.lastBackwardStats();
     }
 
-    /** Number of solves so far; tells a listener whether {@link #lastForwardStats()} is new. */
+    @Override
     public long forwardCount() {
         return runtime.forwardCount();
     }
 
-    /** Number of backward passes so far. */
+    @Override
     public long backwardCount() {
         return runtime.backwardCount();
     }

@@ -21,8 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The runtime of a {@link DeqLayer} in a {@code MultiLayerNetwork}: {@code activate} solves,
  * {@code backpropGradient} differentiates, both through the same {@code DeqRuntime} as
  * {@link DeqGraphVertex} (workspaces, kept solution, inference without a trajectory, statistics).
+ * A configured dropout applies to the layer's input in training, as for DL4J's own layers.
  */
-public final class DeqLayerImpl extends AbstractLayer<DeqLayer> {
+public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqStatsSource {
     private static final long serialVersionUID = 1L;
 
     private INDArray params;
@@ -35,22 +36,28 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> {
         super(conf, dataType);
     }
 
-    /** Statistics of the most recent solve, if any. */
+    /** The layer's name, or "layer i" for an unnamed layer at index i. */
+    @Override
+    public String deqName() {
+        return layerConf().getLayerName() != null ? layerConf().getLayerName() : "layer " + getIndex();
+    }
+
+    @Override
     public Optional<SolverStats> lastForwardStats() {
         return runtime.lastForwardStats();
     }
 
-    /** Statistics of the most recent backward pass, if any. */
+    @Override
     public Optional<BackwardStats> lastBackwardStats() {
         return runtime.lastBackwardStats();
     }
 
-    /** Number of solves so far. */
+    @Override
     public long forwardCount() {
         return runtime.forwardCount();
     }
 
-    /** Number of backward passes so far. */
+    @Override
     public long backwardCount() {
         return runtime.backwardCount();
     }
@@ -58,13 +65,14 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr);
         return workspaceMgr.dup(ArrayType.ACTIVATIONS, runtime.forward(input, training));
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray gx = runtime.backward(input, epsilon, gradTable);
+        INDArray gx = backpropDropOutIfPresent(runtime.backward(input, epsilon, gradTable));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {
             gradient.gradientForVariable().put(key, gradTable.get(key));
@@ -155,8 +163,7 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> {
     public void setParamTable(Map<String, INDArray> paramTable) {
         if (this.paramTable == null) {
             this.paramTable = paramTable;
-            String name = layerConf().getLayerName() != null ? layerConf().getLayerName() : "layer " + getIndex();
-            this.runtime = new DeqRuntime(name, layerConf().cell(), layerConf().deqConfig(), paramTable, dataType);
+            this.runtime = new DeqRuntime(deqName(), layerConf().cell(), layerConf().deqConfig(), paramTable, dataType);
         } else {
             paramTable.forEach(this::setParam);
         }

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.solver.SolverStats;
@@ -17,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A DL4J training listener that records, after every training iteration, what each
- * {@link DeqVertex} of a {@link ComputationGraph} spent: mean and largest solver steps, converged
+ * {@link DeqVertex} of a {@link ComputationGraph} (or {@link DeqLayer} of a {@link MultiLayerNetwork}) spent: mean and largest solver steps, converged
  * samples, largest final residual, and cell evaluations in the forward solve and the backward pass.
  * Optionally logs them (SLF4J, INFO) every {@code logFrequency} iterations.
  *
@@ -39,7 +41,7 @@ public final class DeqStatsListener extends BaseTrainingListener {
      *
      * @param iteration           DL4J iteration count
      * @param epoch               DL4J epoch count
-     * @param vertex              vertex name
+     * @param vertex              vertex or layer name ({@link DeqStatsSource#deqName()})
      * @param meanSteps           mean solver steps per sample
      * @param maxSteps            most steps any sample took
      * @param converged           samples whose final residual is within the tolerance
@@ -71,18 +73,23 @@ public final class DeqStatsListener extends BaseTrainingListener {
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        if (!(model instanceof ComputationGraph graph)) {
-            return;
-        }
-        for (GraphVertex gv : graph.getVertices()) {
-            if (gv instanceof DeqGraphVertex v) {
-                record(v, iteration, epoch);
+        if (model instanceof ComputationGraph graph) {
+            for (GraphVertex gv : graph.getVertices()) {
+                if (gv instanceof DeqStatsSource v) {
+                    record(v, iteration, epoch);
+                }
+            }
+        } else if (model instanceof MultiLayerNetwork net) {
+            for (Layer l : net.getLayers()) {
+                if (l instanceof DeqStatsSource v) {
+                    record(v, iteration, epoch);
+                }
             }
         }
     }
 
-    private void record(DeqGraphVertex v, int iteration, int epoch) {
-        long[] last = seen.computeIfAbsent(v.getVertexName(), k -> new long[2]);
+    private void record(DeqStatsSource v, int iteration, int epoch) {
+        long[] last = seen.computeIfAbsent(v.deqName(), k -> new long[2]);
         if (v.forwardCount() == last[0] || v.lastForwardStats().isEmpty()) {
             return;
         }
@@ -91,7 +98,7 @@ public final class DeqStatsListener extends BaseTrainingListener {
                 : 0;
         last[0] = v.forwardCount();
         last[1] = v.backwardCount();
-        IterationStats s = new IterationStats(iteration, epoch, v.getVertexName(), f.meanSteps(), f.maxSteps(),
+        IterationStats s = new IterationStats(iteration, epoch, v.deqName(), f.meanSteps(), f.maxSteps(),
                 f.convergedCount(), f.batchSize(), f.maxFinalResidual(), f.cellEvaluations(), backward);
         history.add(s);
         if (logFrequency > 0 && iteration % logFrequency == 0) {

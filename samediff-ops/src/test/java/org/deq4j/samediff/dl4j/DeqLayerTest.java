@@ -87,6 +87,31 @@ class DeqLayerTest {
         assertEquals(a.output(x), loaded.output(x));
     }
 
+    @Test
+    void dropoutAppliesToTheInputInTrainingOnly() {
+        DeqLayer deq = DeqVertex.builder().cell(new TanhTestCell(DeqNets.STATE, DeqNets.IN, 0.2))
+                .deq(Strategy.REVERSIBLE.config()).buildLayer();
+        deq.setIDropout(new org.deeplearning4j.nn.conf.dropout.Dropout(0.5));
+        MultiLayerNetwork net = net(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+                .layer(deq).layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(1)
+                        .activation(Activation.IDENTITY).build())
+                .setInputType(InputType.feedForward(DeqNets.IN)).build());
+        INDArray x = DeqNets.features(34, 3);
+        DeqLayerImpl layer = (DeqLayerImpl) net.getLayer(0);
+        INDArray inference = layer.activate(x, false, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+        var p = layer.paramTable();
+        INDArray noDropout = Deq.of(Strategy.REVERSIBLE.config()).solve(new TanhMlpCell(p.get("W").dup(),
+                p.get("U").dup(), p.get("b").dup()), x).z().part(0);
+        assertTrue(inference.equalsWithEps(noDropout, 1e-12), "no dropout at inference");
+        layer.clear();
+        INDArray training = layer.activate(x, true, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+        INDArray dropped = layer.input();
+        assertTrue(dropped.eq(0).castTo(DataType.DOUBLE).sumNumber().doubleValue() > 0, "some inputs dropped");
+        INDArray expected = Deq.of(Strategy.REVERSIBLE.config()).solve(new TanhMlpCell(p.get("W").dup(),
+                p.get("U").dup(), p.get("b").dup()), dropped).z().part(0);
+        assertTrue(training.equalsWithEps(expected, 1e-12), "training solves on the dropped-out input");
+    }
+
     @ParameterizedTest
     @EnumSource(value = Strategy.class, names = {"REVERSIBLE", "IMPLICIT"})
     void dl4jGradientCheckPasses(Strategy strategy) {
@@ -102,6 +127,8 @@ class DeqLayerTest {
         MultiLayerNetwork net = net(conf(config, new Adam(0.05)));
         INDArray x = DeqNets.features(33, 32);
         DataSet data = new DataSet(x, DeqNets.labels(x));
+        DeqStatsListener stats = new DeqStatsListener();
+        net.setListeners(stats);
         double before = net.score(data);
         for (int i = 0; i < 30; i++) {
             net.fit(data);
@@ -117,5 +144,7 @@ class DeqLayerTest {
         DeqLayerImpl layer = (DeqLayerImpl) net.getLayer(1);
         assertEquals(6, layer.lastForwardStats().orElseThrow().maxSteps());
         assertTrue(layer.backwardCount() >= 30);
+        assertEquals(30, stats.history().size());
+        assertEquals(6.0, stats.meanSteps(layer.deqName()).orElseThrow(), 1e-12);
     }
 }

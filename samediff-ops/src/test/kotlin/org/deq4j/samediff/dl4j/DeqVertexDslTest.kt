@@ -63,6 +63,14 @@ class DeqVertexDslTest {
             it.seed = 3L
         }
         assertEquals(java, javaFromKotlin)
+        val layer = deqLayer {
+            cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5)
+            maxSteps = 4
+            precision = PrecisionPolicy.DOUBLE
+            seed = 3
+        }
+        assertEquals(DeqVertex.builder().cell(TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5))
+            .configure { it.maxSteps(4).precision(PrecisionPolicy.DOUBLE) }.seed(3).buildLayer(), layer)
 
         val conf = network(deq)
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()))
