@@ -42,7 +42,7 @@ final class GradcheckCommand implements Callable<Integer> {
         return passed ? 0 : 1;
     }
 
-    private static Map<String, Object> toJson(List<GradientCheck.Result> results, boolean passed) {
+    static Map<String, Object> toJson(List<GradientCheck.Result> results, boolean passed) {
         List<Object> cases = new ArrayList<>();
         for (GradientCheck.Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -63,7 +63,7 @@ final class GradcheckCommand implements Callable<Integer> {
         return root;
     }
 
-    private static String table(List<GradientCheck.Result> results, boolean passed) {
+    static String table(List<GradientCheck.Result> results, boolean passed) {
         TextTable t = new TextTable("cell", "adjoint", "solver", "beta", "steps", "max rel. error", "tolerance",
                 "result", "reference");
         for (GradientCheck.Result r : results) {
