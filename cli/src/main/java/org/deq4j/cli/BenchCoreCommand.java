@@ -31,7 +31,9 @@ final class BenchCoreCommand implements Callable<Integer> {
     static final String MEMORY_NOTE = "Memory: libnd4j's count of allocated ND4J array bytes. 'peak' is the"
             + " highest REACHABLE count above the starting baseline, sampled after a full GC (System.gc() plus"
             + " waiting for ND4J's deallocator threads) right before and after every cell evaluation of a separate"
-            + " run, so uncollected garbage never counts. 'sampled' is the raw count (garbage included) sampled"
+            + " run, so uncollected garbage never counts; the maximum over --memory-runs such runs ('min' shows the"
+            + " lowest: runs differ when the JIT has meanwhile compiled a method and frees a dead local's arrays"
+            + " earlier). 'sampled' is the raw count (garbage included) sampled"
             + " every ~0.5 ms by a background thread during an ordinary run: it depends on GC timing.";
     private static final double MIB = 1024.0 * 1024.0;
 
@@ -50,6 +52,10 @@ final class BenchCoreCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", description = "Untimed runs per configuration (default: 2).")
     private int warmup = 2;
+
+    @Option(names = "--memory-runs", description = "Probed runs per configuration for the reachable peak; the"
+            + " maximum is reported (default: 3).")
+    private int memoryRuns = 3;
 
     @Option(names = "--state-size", description = "State width (default: 256).")
     private int stateSize = 256;
@@ -75,7 +81,7 @@ final class BenchCoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Settings s = new Settings(stateSize, inputSize, batch, beta, contraction, steps, methods, warmup, repeats,
-                seed);
+                memoryRuns, seed);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String build = Nd4j.getBackend().buildInfo();
@@ -84,8 +90,8 @@ final class BenchCoreCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "deq4j bench core: TanhMlpCell state %d, input %d, batch %d, float64 state and"
                     + " cell (PrecisionPolicy.DOUBLE), reversible solver beta %.2f forward for every adjoint,"
                     + " contraction %.2f, tolerance %.0e (every step is taken), %d warm-up + %d timed runs"
-                    + " (median)%n", s.stateSize(), s.inputSize(), s.batch(), s.beta(), s.contraction(),
-                    CoreBenchmark.TOL, s.warmup(), s.repeats());
+                    + " (median), %d memory runs (max)%n", s.stateSize(), s.inputSize(), s.batch(), s.beta(),
+                    s.contraction(), CoreBenchmark.TOL, s.warmup(), s.repeats(), s.memoryRuns());
             out.printf("ND4J backend: %s, %d cores, oneDNN %s%n", Nd4j.getBackend().getClass().getSimpleName(),
                     Runtime.getRuntime().availableProcessors(), onednn ? "loaded (HAVE_ONEDNN)" : "NOT loaded");
             out.flush();
@@ -109,10 +115,10 @@ final class BenchCoreCommand implements Callable<Integer> {
 
     private static String table(List<Result> results) {
         TextTable t = new TextTable("adjoint", "steps", "forward ms", "backward ms", "total ms", "peak MiB",
-                "sampled MiB", "evals fwd/bwd", "drift");
+                "min MiB", "sampled MiB", "evals fwd/bwd", "drift");
         for (Result r : results) {
             t.row(r.method().adjointName(), r.steps(), ms(r.forwardMillis()), ms(r.backwardMillis()),
-                    ms(r.totalMillis()), mib(r.reachablePeakBytes()), mib(r.sampledPeakBytes()),
+                    ms(r.totalMillis()), mib(r.reachablePeakBytes()), mib(r.reachablePeakMinBytes()), mib(r.sampledPeakBytes()),
                     r.forwardEvaluations() + "/" + r.backwardEvaluations(),
                     r.drift().isPresent() ? String.format(Locale.ROOT, "%.1e", r.drift().getAsDouble()) : "-");
         }
@@ -121,14 +127,16 @@ final class BenchCoreCommand implements Callable<Integer> {
 
     /** Per adjoint: reachable peak at the largest step budget over the peak at the smallest. */
     private static String growth(List<Result> results) {
-        StringBuilder sb = new StringBuilder("peak growth, largest over smallest step budget:");
-        growthRatios(results).forEach((name, ratio) ->
-                sb.append(String.format(Locale.ROOT, " %s %.2fx", name, ratio)));
+        StringBuilder sb = new StringBuilder(
+                "peak growth, largest over smallest step budget, from the max (and min) peak of the runs:");
+        Map<String, double[]> ratios = growthRatios(results);
+        ratios.forEach((name, r) -> sb.append(String.format(Locale.ROOT, " %s %.2fx (%.2fx)", name, r[0], r[1])));
         return sb.toString();
     }
 
-    private static Map<String, Object> growthRatios(List<Result> results) {
-        Map<String, Object> ratios = new LinkedHashMap<>();
+    /** Per adjoint: {max-peak ratio, min-peak ratio} of the largest over the smallest step budget. */
+    private static Map<String, double[]> growthRatios(List<Result> results) {
+        Map<String, double[]> ratios = new LinkedHashMap<>();
         for (Method m : Method.values()) {
             List<Result> mine = results.stream().filter(r -> r.method() == m).toList();
             if (mine.size() < 2) {
@@ -136,7 +144,9 @@ final class BenchCoreCommand implements Callable<Integer> {
             }
             Result lo = mine.stream().min((a, b) -> Integer.compare(a.steps(), b.steps())).orElseThrow();
             Result hi = mine.stream().max((a, b) -> Integer.compare(a.steps(), b.steps())).orElseThrow();
-            ratios.put(m.adjointName(), (double) hi.reachablePeakBytes() / Math.max(1, lo.reachablePeakBytes()));
+            ratios.put(m.adjointName(), new double[] {
+                (double) hi.reachablePeakBytes() / Math.max(1, lo.reachablePeakBytes()),
+                (double) hi.reachablePeakMinBytes() / Math.max(1, lo.reachablePeakMinBytes())});
         }
         return ratios;
     }
@@ -154,6 +164,7 @@ final class BenchCoreCommand implements Callable<Integer> {
         settings.put("tol", CoreBenchmark.TOL);
         settings.put("warmup", s.warmup());
         settings.put("repeats", s.repeats());
+        settings.put("memoryRuns", s.memoryRuns());
         settings.put("seed", s.seed());
         List<Object> rows = new ArrayList<>();
         for (Result r : results) {
@@ -164,6 +175,7 @@ final class BenchCoreCommand implements Callable<Integer> {
             m.put("backwardMillis", r.backwardMillis());
             m.put("totalMillis", r.totalMillis());
             m.put("peakBytes", r.reachablePeakBytes());
+            m.put("peakMinBytes", r.reachablePeakMinBytes());
             m.put("sampledPeakBytes", r.sampledPeakBytes());
             m.put("forwardEvaluations", r.forwardEvaluations());
             m.put("backwardEvaluations", r.backwardEvaluations());
@@ -178,7 +190,14 @@ final class BenchCoreCommand implements Callable<Integer> {
         root.put("backendBuild", build);
         root.put("memoryMethod", MEMORY_NOTE);
         root.put("results", rows);
-        root.put("peakGrowth", growthRatios(results));
+        Map<String, Object> growth = new LinkedHashMap<>();
+        growthRatios(results).forEach((name, r) -> {
+            Map<String, Object> pair = new LinkedHashMap<>();
+            pair.put("max", r[0]);
+            pair.put("min", r[1]);
+            growth.put(name, pair);
+        });
+        root.put("peakGrowth", growth);
         return root;
     }
 

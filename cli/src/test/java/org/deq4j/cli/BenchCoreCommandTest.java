@@ -18,11 +18,14 @@ import picocli.CommandLine;
  * {@code bench core} end to end at a small size, checked against what the algorithms imply: the
  * reversible solver evaluates the cell once at init and twice per step; the unrolled adjoint stores
  * at least y and z of every step, so its peak grows by at least two state arrays per step; the
- * reversible adjoint stores no trajectory.
+ * reversible and implicit adjoints store no trajectory. Peaks may differ between runs by one cell VJP
+ * result (the JIT may free a dead local's arrays earlier than the interpreter), which the bounds allow.
+ * A small state and a large batch keep the parameter gradients small next to the state.
  */
 class BenchCoreCommandTest {
-    private static final int STATE = 32;
-    private static final int BATCH = 16;
+    private static final int STATE = 16;
+    private static final int INPUT = 8;
+    private static final int BATCH = 256;
 
     @Test
     void measuresEveryAdjointAndStepBudgetWithMemoryTheAlgorithmsImply() throws Exception {
@@ -30,8 +33,8 @@ class BenchCoreCommandTest {
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         int code = cli.execute("bench", "core", "--steps", "2,6", "--repeats", "1", "--warmup", "0",
-                "--state-size", String.valueOf(STATE), "--input-size", "8", "--batch", String.valueOf(BATCH),
-                "--json");
+                "--memory-runs", "1", "--state-size", String.valueOf(STATE), "--input-size", String.valueOf(INPUT),
+                "--batch", String.valueOf(BATCH), "--json");
         assertEquals(0, code, out.toString());
 
         JsonNode root = new ObjectMapper().readTree(out.toString());
@@ -46,11 +49,14 @@ class BenchCoreCommandTest {
             peak.put(r.get("adjoint").asText() + steps, r.get("peakBytes").asLong());
         }
         long stateBytes = (long) STATE * BATCH * Double.BYTES;
-        assertTrue(peak.get("unrolled6") - peak.get("unrolled2") >= 4 * 2 * stateBytes, peak.toString());
-        assertTrue(Math.abs(peak.get("reversible6") - peak.get("reversible2")) <= 0.1 * peak.get("reversible2"),
-                peak.toString());
-        assertTrue(Math.abs(peak.get("implicit6") - peak.get("implicit2")) <= 0.1 * peak.get("implicit2"),
-                peak.toString());
+        // value, gz, gx, gW, gU, gb of one TanhMlpCell VJP
+        long vjpBytes = (2L * STATE * BATCH + (long) INPUT * BATCH + (long) STATE * STATE + (long) INPUT * STATE
+                + STATE) * Double.BYTES;
+        assertTrue(peak.get("unrolled6") - peak.get("unrolled2") >= 4 * 2 * stateBytes - vjpBytes, peak.toString());
+        for (String constant : new String[] {"reversible", "implicit"}) {
+            long lo = peak.get(constant + 2);
+            assertTrue(Math.abs(peak.get(constant + 6) - lo) <= 0.1 * lo + vjpBytes, constant + " " + peak);
+        }
     }
 
     @Test

@@ -42,8 +42,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * implicit adjoint's backward solve's) and fails if one stopped early.
  *
  * <p>Per configuration: {@code warmup} untimed runs; {@code repeats} timed runs (median reported),
- * each started after {@link NativeMemory#settle()}; one run with a {@link PeakSampler}; one run
- * with the cell wrapped in a {@link ProbingCell} for the reachable memory peak.
+ * each started after {@link NativeMemory#settle()}; one run with a {@link PeakSampler}. Then, once
+ * every configuration is timed, {@code memoryRuns} runs per configuration with the cell wrapped in a
+ * {@link ProbingCell} for the reachable memory peak.
  */
 public final class CoreBenchmark {
     /** Relative tolerance of every solve: unreachable in float64, so every step budget is spent. */
@@ -84,10 +85,11 @@ public final class CoreBenchmark {
      * @param methods     adjoints to measure
      * @param warmup      untimed runs per configuration
      * @param repeats     timed runs per configuration
+     * @param memoryRuns  probed runs per configuration (the reachable peak is their maximum)
      * @param seed        random seed of the cell, injection and output gradient
      */
     public record Settings(int stateSize, int inputSize, int batch, double beta, double contraction,
-            List<Integer> steps, List<Method> methods, int warmup, int repeats, long seed) {
+            List<Integer> steps, List<Method> methods, int warmup, int repeats, int memoryRuns, long seed) {
         public Settings {
             steps = List.copyOf(steps);
             methods = List.copyOf(methods);
@@ -102,9 +104,9 @@ public final class CoreBenchmark {
             if (methods.isEmpty()) {
                 throw new InvalidConfigException("no adjoint to benchmark");
             }
-            if (warmup < 0 || repeats < 1) {
-                throw new InvalidConfigException("warmup must be >= 0 and repeats >= 1, got " + warmup + ", "
-                        + repeats);
+            if (warmup < 0 || repeats < 1 || memoryRuns < 1) {
+                throw new InvalidConfigException("warmup must be >= 0, repeats and memory runs >= 1, got " + warmup
+                        + ", " + repeats + ", " + memoryRuns);
             }
         }
 
@@ -119,7 +121,11 @@ public final class CoreBenchmark {
      * @param backwardMillis      median wall time of the backward pass
      * @param totalMillis         median wall time of forward plus backward
      * @param reachablePeakBytes  peak reachable ND4J off-heap memory above the starting baseline, sampled
-     *                            after a full GC before and after every cell evaluation
+     *                            after a full GC before and after every cell evaluation; the maximum
+     *                            over the probed runs
+     * @param reachablePeakMinBytes the same peak's minimum over the probed runs: runs differ when the JIT
+     *                            has compiled a method in between and so frees a dead local's arrays
+     *                            earlier than the interpreter would
      * @param sampledPeakBytes    peak ND4J off-heap memory above the baseline including uncollected
      *                            garbage, sampled every ~0.5 ms without forcing collections
      * @param forwardEvaluations  cell evaluations of the forward solve
@@ -127,7 +133,7 @@ public final class CoreBenchmark {
      * @param drift               reversible adjoint: the measured reconstruction drift
      */
     public record Result(Method method, int steps, double forwardMillis, double backwardMillis, double totalMillis,
-            long reachablePeakBytes, long sampledPeakBytes, int forwardEvaluations, int backwardEvaluations,
+            long reachablePeakBytes, long reachablePeakMinBytes, long sampledPeakBytes, int forwardEvaluations, int backwardEvaluations,
             OptionalDouble drift) {
     }
 
@@ -138,20 +144,52 @@ public final class CoreBenchmark {
         var rng = Nd4j.getRandomFactory().getNewRandomInstance(s.seed() + 1);
         State x = State.of(Nd4j.randn(rng, new long[] {s.batch(), s.inputSize()}).castTo(DataType.DOUBLE));
         State gz = State.of(Nd4j.randn(rng, new long[] {s.batch(), s.stateSize()}).castTo(DataType.DOUBLE));
-        List<Result> results = new ArrayList<>();
+        // Time first for every configuration, then memory for every configuration: the probed runs then
+        // all see a JVM warmed up by every timed run, and each configuration's probed runs start after one
+        // more run and once the JIT has stopped compiling, so the JIT state differs little between them.
+        List<Method> methods = new ArrayList<>();
+        List<Integer> budgets = new ArrayList<>();
+        List<Timing> timings = new ArrayList<>();
         for (Method m : s.methods()) {
             for (int steps : s.steps()) {
-                Result r = measure(s, m, steps, cell, x, gz);
-                results.add(r);
-                onResult.accept(r);
+                methods.add(m);
+                budgets.add(steps);
+                timings.add(time(s, deq(s, m, steps), cell, x, gz, m, steps));
             }
+        }
+        List<Result> results = new ArrayList<>();
+        for (int i = 0; i < timings.size(); i++) {
+            Deq deq = deq(s, methods.get(i), budgets.get(i));
+            deq.solve(cell, x).backward(gz);
+            Jit.awaitQuiet();
+            long maxPeak = 0;
+            long minPeak = Long.MAX_VALUE;
+            for (int run = 0; run < s.memoryRuns(); run++) {
+                long peak = probedRun(deq, cell, x, gz);
+                maxPeak = Math.max(maxPeak, peak);
+                minPeak = Math.min(minPeak, peak);
+            }
+            Timing t = timings.get(i);
+            Result r = new Result(methods.get(i), budgets.get(i), t.forwardMillis(), t.backwardMillis(),
+                    t.totalMillis(), maxPeak, minPeak, t.sampledPeakBytes(), t.forwardEvaluations(),
+                    t.backwardEvaluations(), t.drift());
+            results.add(r);
+            onResult.accept(r);
         }
         return results;
     }
 
-    private static Result measure(Settings s, Method m, int steps, Cell cell, State x, State gz) {
-        Deq deq = Deq.of(DeqConfig.builder().solver(new ReversibleSolver(s.beta())).adjoint(m.adjoint(steps))
+    private static Deq deq(Settings s, Method m, int steps) {
+        return Deq.of(DeqConfig.builder().solver(new ReversibleSolver(s.beta())).adjoint(m.adjoint(steps))
                 .maxSteps(steps).tol(TOL).stopMode(StopMode.RELATIVE).precision(PrecisionPolicy.DOUBLE).build());
+    }
+
+    /** One configuration's timing, counts and sampled (garbage-including) peak. */
+    private record Timing(double forwardMillis, double backwardMillis, double totalMillis, long sampledPeakBytes,
+            int forwardEvaluations, int backwardEvaluations, OptionalDouble drift) {
+    }
+
+    private static Timing time(Settings s, Deq deq, Cell cell, State x, State gz, Method m, int steps) {
         for (int i = 0; i < s.warmup(); i++) {
             deq.solve(cell, x).backward(gz);
         }
@@ -170,14 +208,13 @@ public final class CoreBenchmark {
         // Each measured run is its own method call so that nothing of an earlier run survives in this
         // frame's local variables and inflates the next run's baseline.
         long sampledPeak = sampledRun(deq, cell, x, gz);
-        long reachablePeak = probedRun(deq, cell, x, gz);
-        return new Result(m, steps, median(fwd), median(bwd), median(total), reachablePeak, sampledPeak,
-                last.forward().cellEvaluations(), last.backwardEvaluations(), last.drift());
+        return new Timing(median(fwd), median(bwd), median(total), sampledPeak, last.forward().cellEvaluations(),
+                last.backwardEvaluations(), last.drift());
     }
 
     /** What one timed run measured; the arrays of the run are not kept. */
-    private record Timed(double forwardMillis, double backwardMillis, SolverStats forward, Optional<SolverStats> backwardSolve,
-            int backwardEvaluations, OptionalDouble drift) {
+    private record Timed(double forwardMillis, double backwardMillis, SolverStats forward,
+            Optional<SolverStats> backwardSolve, int backwardEvaluations, OptionalDouble drift) {
     }
 
     private static Timed timedRun(Deq deq, Cell cell, State x, State gz) {
