@@ -29,12 +29,12 @@ import picocli.CommandLine.Spec;
                 + " budget (TanhMlpCell, float64).", "", BenchCoreCommand.MEMORY_NOTE})
 final class BenchCoreCommand implements Callable<Integer> {
     static final String MEMORY_NOTE = "Memory: libnd4j's count of allocated ND4J array bytes. 'peak' is the"
-            + " highest REACHABLE count above the starting baseline, sampled after a full GC (System.gc() plus"
-            + " waiting for ND4J's deallocator threads) right before and after every cell evaluation of a separate"
-            + " run, so uncollected garbage never counts; the maximum over --memory-runs such runs ('min' shows the"
-            + " lowest: runs differ when the JIT has meanwhile compiled a method and frees a dead local's arrays"
-            + " earlier). 'sampled' is the raw count (garbage included) sampled"
-            + " every ~0.5 ms by a background thread during an ordinary run: it depends on GC timing.";
+            + " highest REACHABLE count above the starting baseline, sampled after a full GC (System.gc(), then"
+            + " freeing every buffer in ND4J's deallocation queues) right before and after every cell evaluation"
+            + " of a separate run, so uncollected garbage never counts; the maximum over --memory-runs such runs"
+            + " ('min' shows the lowest: runs differ when the JIT has meanwhile compiled a method and frees a dead"
+            + " local's arrays earlier). 'sampled' is the raw count (garbage included) sampled every ~0.5 ms by a"
+            + " background thread during an ordinary run: it depends on GC timing.";
     private static final double MIB = 1024.0 * 1024.0;
 
     @Spec
@@ -118,7 +118,8 @@ final class BenchCoreCommand implements Callable<Integer> {
                 "min MiB", "sampled MiB", "evals fwd/bwd", "drift");
         for (Result r : results) {
             t.row(r.method().adjointName(), r.steps(), ms(r.forwardMillis()), ms(r.backwardMillis()),
-                    ms(r.totalMillis()), mib(r.reachablePeakBytes()), mib(r.reachablePeakMinBytes()), mib(r.sampledPeakBytes()),
+                    ms(r.totalMillis()), mib(r.reachablePeakBytes()), mib(r.reachablePeakMinBytes()),
+                    mib(r.sampledPeakBytes()),
                     r.forwardEvaluations() + "/" + r.backwardEvaluations(),
                     r.drift().isPresent() ? String.format(Locale.ROOT, "%.1e", r.drift().getAsDouble()) : "-");
         }

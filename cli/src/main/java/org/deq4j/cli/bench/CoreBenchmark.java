@@ -133,8 +133,8 @@ public final class CoreBenchmark {
      * @param drift               reversible adjoint: the measured reconstruction drift
      */
     public record Result(Method method, int steps, double forwardMillis, double backwardMillis, double totalMillis,
-            long reachablePeakBytes, long reachablePeakMinBytes, long sampledPeakBytes, int forwardEvaluations, int backwardEvaluations,
-            OptionalDouble drift) {
+            long reachablePeakBytes, long reachablePeakMinBytes, long sampledPeakBytes, int forwardEvaluations,
+            int backwardEvaluations, OptionalDouble drift) {
     }
 
     /** Runs every (method, steps) configuration, passing each result to {@code onResult} as it completes. */
@@ -147,19 +147,15 @@ public final class CoreBenchmark {
         // Time first for every configuration, then memory for every configuration: the probed runs then
         // all see a JVM warmed up by every timed run, and each configuration's probed runs start after one
         // more run and once the JIT has stopped compiling, so the JIT state differs little between them.
-        List<Method> methods = new ArrayList<>();
-        List<Integer> budgets = new ArrayList<>();
         List<Timing> timings = new ArrayList<>();
         for (Method m : s.methods()) {
             for (int steps : s.steps()) {
-                methods.add(m);
-                budgets.add(steps);
-                timings.add(time(s, deq(s, m, steps), cell, x, gz, m, steps));
+                timings.add(time(s, m, steps, cell, x, gz));
             }
         }
         List<Result> results = new ArrayList<>();
-        for (int i = 0; i < timings.size(); i++) {
-            Deq deq = deq(s, methods.get(i), budgets.get(i));
+        for (Timing t : timings) {
+            Deq deq = deq(s, t.method(), t.steps());
             deq.solve(cell, x).backward(gz);
             Jit.awaitQuiet();
             long maxPeak = 0;
@@ -169,8 +165,7 @@ public final class CoreBenchmark {
                 maxPeak = Math.max(maxPeak, peak);
                 minPeak = Math.min(minPeak, peak);
             }
-            Timing t = timings.get(i);
-            Result r = new Result(methods.get(i), budgets.get(i), t.forwardMillis(), t.backwardMillis(),
+            Result r = new Result(t.method(), t.steps(), t.forwardMillis(), t.backwardMillis(),
                     t.totalMillis(), maxPeak, minPeak, t.sampledPeakBytes(), t.forwardEvaluations(),
                     t.backwardEvaluations(), t.drift());
             results.add(r);
@@ -185,11 +180,12 @@ public final class CoreBenchmark {
     }
 
     /** One configuration's timing, counts and sampled (garbage-including) peak. */
-    private record Timing(double forwardMillis, double backwardMillis, double totalMillis, long sampledPeakBytes,
-            int forwardEvaluations, int backwardEvaluations, OptionalDouble drift) {
+    private record Timing(Method method, int steps, double forwardMillis, double backwardMillis, double totalMillis,
+            long sampledPeakBytes, int forwardEvaluations, int backwardEvaluations, OptionalDouble drift) {
     }
 
-    private static Timing time(Settings s, Deq deq, Cell cell, State x, State gz, Method m, int steps) {
+    private static Timing time(Settings s, Method m, int steps, Cell cell, State x, State gz) {
+        Deq deq = deq(s, m, steps);
         for (int i = 0; i < s.warmup(); i++) {
             deq.solve(cell, x).backward(gz);
         }
@@ -208,8 +204,8 @@ public final class CoreBenchmark {
         // Each measured run is its own method call so that nothing of an earlier run survives in this
         // frame's local variables and inflates the next run's baseline.
         long sampledPeak = sampledRun(deq, cell, x, gz);
-        return new Timing(median(fwd), median(bwd), median(total), sampledPeak, last.forward().cellEvaluations(),
-                last.backwardEvaluations(), last.drift());
+        return new Timing(m, steps, median(fwd), median(bwd), median(total), sampledPeak,
+                last.forward().cellEvaluations(), last.backwardEvaluations(), last.drift());
     }
 
     /** What one timed run measured; the arrays of the run are not kept. */
