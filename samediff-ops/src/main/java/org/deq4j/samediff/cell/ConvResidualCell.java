@@ -25,11 +25,12 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
  * own per-channel affine scale (initialised to 1) and shift (initialised to 0). State and injection
  * have the same shape [N, channels, H, W]; H and W may be anything and N may be dynamic.
  *
- * <p>Parameters, in {@link #apply} order: {@code conv1_W} [w·c, c, 3, 3], {@code gn1_gamma},
- * {@code gn1_beta} [1, w·c, 1, 1], {@code conv2_W} [c, w·c, 3, 3], {@code gn2_gamma}, {@code gn2_beta},
- * {@code gn3_gamma}, {@code gn3_beta} [1, c, 1, 1]. Convolution weights are in PyTorch's layout
- * [out, in, kH, kW]. With {@code weightNorm}, each {@code convK_W} is replaced by a direction
- * {@code convK_V} (same shape) and a gain {@code convK_G} [out, 1, 1, 1], initialised to 1, and the
+ * <p>Parameters, in {@link #apply} order: {@code conv1_W} [3, 3, c, w·c], {@code gn1_gamma},
+ * {@code gn1_beta} [1, w·c, 1, 1], {@code conv2_W} [3, 3, w·c, c], {@code gn2_gamma}, {@code gn2_beta},
+ * {@code gn3_gamma}, {@code gn3_beta} [1, c, 1, 1]. Convolution weights are in SameDiff's layout
+ * [kH, kW, in, out] (PyTorch's [out, in, kH, kW] permuted by (2, 3, 1, 0)). With {@code weightNorm},
+ * each {@code convK_W} is replaced by a direction {@code convK_V} (same shape) and a gain
+ * {@code convK_G} [1, 1, 1, out], initialised to 1, and the
  * weight is {@code g · v / ||v||} with the norm taken per output channel. That expression depends on
  * parameters only, so a while-loop body that uses this cell must receive the parameters as loop
  * variables rather than as outer values (see the notes on loop-invariant sub-expressions).
@@ -50,9 +51,12 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
     /** The paper's (and PyTorch's) GroupNorm epsilon. */
     public static final double DEFAULT_EPS = 1e-5;
 
-    /** 3x3, stride 1, 1-pixel zero padding ("same"), NCHW, weights [out, in, kH, kW]. */
+    /**
+     * 3x3, stride 1, 1-pixel zero padding ("same"), NCHW, weights [kH, kW, in, out] (SameDiff's default
+     * layout; in M2.1 conv2d_bp fails shape validation with [out, in, kH, kW] weights).
+     */
     private static final Conv2DConfig CONV = Conv2DConfig.builder().kH(3).kW(3).sH(1).sW(1).pH(1).pW(1).dH(1).dW(1)
-            .paddingMode(PaddingMode.VALID).dataFormat(Conv2DConfig.NCHW).weightsFormat(WeightsFormat.OIYX).build();
+            .paddingMode(PaddingMode.VALID).dataFormat(Conv2DConfig.NCHW).weightsFormat(WeightsFormat.YXIO).build();
 
     static {
         GraphCells.register(TYPE, ConvResidualCell::fromConfig);
@@ -133,10 +137,10 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
     }
 
     private void addConv(List<ParamSpec> p, String name, long out, long in) {
-        long[] shape = {out, in, 3, 3};
+        long[] shape = {3, 3, in, out};
         if (weightNorm) {
             p.add(new ParamSpec(name + "_V", shape, ParamSpec.Init.NORMAL_FAN_IN, in * 9));
-            p.add(new ParamSpec(name + "_G", new long[] {out, 1, 1, 1}, ParamSpec.Init.ONES, 1));
+            p.add(new ParamSpec(name + "_G", new long[] {1, 1, 1, out}, ParamSpec.Init.ONES, 1));
         } else {
             p.add(new ParamSpec(name + "_W", shape, ParamSpec.Init.NORMAL_FAN_IN, in * 9));
         }
@@ -191,7 +195,7 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         if (g == null) {
             return v;
         }
-        return v.mul(g.mul(sd.math().rsqrt(v.mul(v).sum(true, 1, 2, 3))));
+        return v.mul(g.mul(sd.math().rsqrt(v.mul(v).sum(true, 0, 1, 2))));
     }
 
     private static Number number(Map<String, Object> config, String key) {
