@@ -1,0 +1,117 @@
+package org.deq4j.samediff.cell;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Timings of {@link ConvResidualCell} and of GroupNorm formulations at the paper's scale (batch 32,
+ * 32 channels, 32x32, float32). Prints numbers; runs only with {@code -Ddeq4j.bench=true}:
+ * {@code mvn -pl samediff-ops -am test -Dtest=ConvResidualCellBenchmark -Ddeq4j.bench=true -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+@EnabledIfSystemProperty(named = "deq4j.bench", matches = "true")
+class ConvResidualCellBenchmark {
+    private static final int N = 32;
+    private static final int C = 32;
+    private static final int S = 32;
+    private static final int REPS = 10;
+
+    /** A GroupNorm formulation: (sd, v, gamma, beta, groups, eps) -> normalised v. */
+    interface Gn {
+        SDVariable apply(SameDiff sd, SDVariable v, SDVariable gamma, SDVariable beta, long groups, double eps);
+    }
+
+    @Test
+    void groupNormVariantsAndCell() {
+        Map<String, Gn> variants = new java.util.LinkedHashMap<>();
+        variants.put("moments (kept)", (sd, v, g, b, groups, eps) -> GroupNorm.apply(sd, v, g, b, C, groups, eps));
+        variants.put("mean/sub/square/mean/rsqrt", (sd, v, g, b, groups, eps) -> {
+            SDVariable shape = sd.shape(v);
+            SDVariable r = sd.reshape(v, sd.concat(0, sd.slice(shape, new int[] {0}, 1),
+                    sd.constant(Nd4j.createFromArray(groups, -1L))));
+            SDVariable d = r.sub(r.mean(true, 2));
+            SDVariable n = d.mul(sd.math().rsqrt(d.mul(d).mean(true, 2).add(eps)));
+            return sd.reshape(n, shape).mul(g).add(b);
+        });
+        variants.put("moments, static reshape", (sd, v, g, b, groups, eps) -> {
+            SDVariable r = sd.reshape(v, -1, groups, C / groups * S * S);
+            SDVariable[] m = sd.math().moments(r, new int[] {2}, true);
+            SDVariable n = r.sub(m[0]).mul(sd.math().rsqrt(m[1].add(eps)));
+            return sd.reshape(n, -1, C, S, S).mul(g).add(b);
+        });
+        variants.put("standardize * std/sqrt(var+eps)", (sd, v, g, b, groups, eps) -> {
+            SDVariable shape = sd.shape(v);
+            SDVariable r = sd.reshape(v, sd.concat(0, sd.slice(shape, new int[] {0}, 1),
+                    sd.constant(Nd4j.createFromArray(groups, -1L))));
+            SDVariable std = sd.standardDeviation(r, false, true, 2);
+            SDVariable n = sd.math().standardize(r, 2).mul(std.mul(sd.math().rsqrt(std.mul(std).add(eps))));
+            return sd.reshape(n, shape).mul(g).add(b);
+        });
+        variants.put("standardize only (no eps, invalid; lower bound)", (sd, v, g, b, groups, eps) -> {
+            SDVariable shape = sd.shape(v);
+            SDVariable r = sd.reshape(v, sd.concat(0, sd.slice(shape, new int[] {0}, 1),
+                    sd.constant(Nd4j.createFromArray(groups, -1L))));
+            return sd.reshape(sd.math().standardize(r, 2), shape).mul(g).add(b);
+        });
+        INDArray input = Nd4j.randn(DataType.FLOAT, N, C, S, S);
+        for (var e : variants.entrySet()) {
+            SameDiff sd = SameDiff.create();
+            SDVariable v = sd.var("v", input.dup());
+            SDVariable g = sd.var("g", Nd4j.ones(DataType.FLOAT, 1, C, 1, 1));
+            SDVariable b = sd.var("b", Nd4j.zeros(DataType.FLOAT, 1, C, 1, 1));
+            SDVariable out = e.getValue().apply(sd, v, g, b, 2, 1e-5);
+            out.mul(sd.constant(Nd4j.randn(DataType.FLOAT, N, C, S, S))).sum().markAsLoss();
+            report("GN " + e.getKey(), sd, out.name(), Map.of(), List.of("v", "g", "b"));
+        }
+
+        for (int width : new int[] {1, 3}) {
+            ConvResidualCell cell = ConvResidualCell.of(C, width);
+            SameDiff sd = SameDiff.create();
+            SDVariable z = sd.placeHolder("z", DataType.FLOAT, -1, C, S, S);
+            SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, C, S, S);
+            List<SDVariable> params = CellParameters.create(sd, cell, "", 1, DataType.FLOAT);
+            SDVariable out = cell.apply(sd, z, x, params);
+            out.mul(sd.constant(Nd4j.randn(DataType.FLOAT, N, C, S, S))).sum().markAsLoss();
+            Map<String, INDArray> ph = new HashMap<>();
+            ph.put("z", Nd4j.randn(DataType.FLOAT, N, C, S, S));
+            ph.put("x", Nd4j.randn(DataType.FLOAT, N, C, S, S));
+            List<String> names = new ArrayList<>();
+            params.forEach(p -> names.add(p.name()));
+            report("cell width " + width, sd, out.name(), ph, names);
+        }
+    }
+
+    private static void report(String what, SameDiff sd, String out, Map<String, INDArray> ph, List<String> wrt) {
+        double fwd = medianMillis(() -> sd.output(ph, out).get(out));
+        double grad = medianMillis(() -> sd.calculateGradients(ph, wrt).get(wrt.get(0)));
+        System.out.printf("BENCH %-50s forward %8.2f ms   forward+gradient %8.2f ms%n", what, fwd, grad);
+    }
+
+    private static double medianMillis(Supplier<INDArray> run) {
+        for (int i = 0; i < 3; i++) {
+            assertTrue(Double.isFinite(run.get().sumNumber().doubleValue()), "non-finite result");
+        }
+        double[] t = new double[REPS];
+        for (int i = 0; i < REPS; i++) {
+            long t0 = System.nanoTime();
+            INDArray r = run.get();
+            t[i] = (System.nanoTime() - t0) / 1e6;
+            assertTrue(r.length() > 0);
+        }
+        Arrays.sort(t);
+        return t[REPS / 2];
+    }
+}
