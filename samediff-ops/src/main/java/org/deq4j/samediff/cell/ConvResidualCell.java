@@ -13,6 +13,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The RevDEQ paper's convolutional residual cell (NCHW):
@@ -182,12 +183,16 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         SDVariable g3 = params.get(i++);
         SDVariable b3 = params.get(i);
 
+        // One shape_of for all three norms: each shape_of adds a tensor of zeros to the gradient.
+        SDVariable shape = sd.shape(z);
         long hidden = hiddenChannels();
+        SDVariable hiddenShape = width == 1 ? shape : sd.concat(0, sd.slice(shape, new int[] {0}, 1),
+                sd.constant(Nd4j.createFromArray(hidden)), sd.slice(shape, new int[] {2}, 2));
         SDVariable h = sd.cnn().conv2d(z, w1, CONV);
-        h = sd.nn().relu(GroupNorm.apply(sd, h, g1, b1, hidden, hidden / channelsPerGroup, eps), 0);
+        h = sd.nn().relu(GroupNorm.apply(sd, h, hiddenShape, g1, b1, hidden, hidden / channelsPerGroup, eps), 0);
         SDVariable u = x.add(sd.cnn().conv2d(h, w2, CONV));
-        u = sd.nn().relu(z.add(GroupNorm.apply(sd, u, g2, b2, channels, channels / channelsPerGroup, eps)), 0);
-        return GroupNorm.apply(sd, u, g3, b3, channels, channels / channelsPerGroup, eps);
+        u = sd.nn().relu(z.add(GroupNorm.apply(sd, u, shape, g2, b2, channels, channels / channelsPerGroup, eps)), 0);
+        return GroupNorm.apply(sd, u, shape, g3, b3, channels, channels / channelsPerGroup, eps);
     }
 
     /** The convolution weight: {@code v} itself, or {@code g · v / ||v||} per output channel. */

@@ -23,9 +23,22 @@ public final class GroupNorm {
     }
 
     /**
-     * Builds {@code GN(v)} in {@code sd}.
+     * Builds {@code GN(v)} in {@code sd}, reading v's shape from {@code v} itself.
+     *
+     * @see #apply(SameDiff, SDVariable, SDVariable, SDVariable, SDVariable, long, long, double)
+     */
+    public static SDVariable apply(SameDiff sd, SDVariable v, SDVariable gamma, SDVariable beta,
+                                   long channels, long groups, double eps) {
+        return apply(sd, v, sd.shape(v), gamma, beta, channels, groups, eps);
+    }
+
+    /**
+     * Builds {@code GN(v)} in {@code sd}, given v's run-time shape. Passing a shape computed once
+     * (e.g. from a cell's state, which has the same batch and spatial size) saves work in the
+     * backward pass: the gradient of {@code shape_of(v)} is a tensor of zeros added to v's gradient.
      *
      * @param v        input, shape [N, C, H, W]
+     * @param shape    v's shape as an int64 vector [N, C, H, W]
      * @param gamma    per-channel scale, shape [1, C, 1, 1]
      * @param beta     per-channel shift, shape [1, C, 1, 1]
      * @param channels C (known statically: it fixes the group shape)
@@ -33,7 +46,7 @@ public final class GroupNorm {
      * @param eps      added to the variance, positive
      * @throws InvalidConfigException if {@code groups} does not divide {@code channels} or eps is not positive
      */
-    public static SDVariable apply(SameDiff sd, SDVariable v, SDVariable gamma, SDVariable beta,
+    public static SDVariable apply(SameDiff sd, SDVariable v, SDVariable shape, SDVariable gamma, SDVariable beta,
                                    long channels, long groups, double eps) {
         if (groups < 1 || channels % groups != 0) {
             throw new InvalidConfigException("group norm: " + groups + " groups do not divide " + channels + " channels");
@@ -41,7 +54,6 @@ public final class GroupNorm {
         if (!(eps > 0)) {
             throw new InvalidConfigException("group norm: eps must be positive, got " + eps);
         }
-        SDVariable shape = sd.shape(v);
         SDVariable grouped = sd.reshape(v, sd.concat(0, sd.slice(shape, new int[] {0}, 1),
                 sd.constant(Nd4j.createFromArray(groups, -1L).castTo(DataType.LONG))));
         SDVariable[] moments = sd.math().moments(grouped, new int[] {2}, true);
