@@ -27,8 +27,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * have the same shape [N, channels, H, W]; H and W may be anything and N may be dynamic.
  *
  * <p>Parameters, in {@link #apply} order: {@code conv1_W} [3, 3, c, w·c], {@code gn1_gamma},
- * {@code gn1_beta} [1, w·c, 1, 1], {@code conv2_W} [3, 3, w·c, c], {@code gn2_gamma}, {@code gn2_beta},
- * {@code gn3_gamma}, {@code gn3_beta} [1, c, 1, 1]. Convolution weights are in SameDiff's layout
+ * {@code gn1_beta} [1, w·c/p, p, 1], {@code conv2_W} [3, 3, w·c, c], {@code gn2_gamma}, {@code gn2_beta},
+ * {@code gn3_gamma}, {@code gn3_beta} [1, c/p, p, 1], with p = {@code channelsPerGroup} (the GroupNorm
+ * affine parameters are per channel, shaped for {@link GroupNorm}'s grouped view). Convolution weights are in SameDiff's layout
  * [kH, kW, in, out] (PyTorch's [out, in, kH, kW] permuted by (2, 3, 1, 0)). With {@code weightNorm},
  * each {@code convK_W} is replaced by a direction {@code convK_V} (same shape) and a gain
  * {@code convK_G} [1, 1, 1, out], initialised to 1, and the
@@ -147,9 +148,10 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         }
     }
 
-    private static void addNorm(List<ParamSpec> p, String name, long ch) {
-        p.add(new ParamSpec(name + "_gamma", new long[] {1, ch, 1, 1}, ParamSpec.Init.ONES, 1));
-        p.add(new ParamSpec(name + "_beta", new long[] {1, ch, 1, 1}, ParamSpec.Init.ZEROS, 1));
+    private void addNorm(List<ParamSpec> p, String name, long ch) {
+        long[] shape = GroupNorm.affineShape(ch, ch / channelsPerGroup);
+        p.add(new ParamSpec(name + "_gamma", shape, ParamSpec.Init.ONES, 1));
+        p.add(new ParamSpec(name + "_beta", shape, ParamSpec.Init.ZEROS, 1));
     }
 
     /**

@@ -3,7 +3,6 @@ package org.deq4j.samediff.cell;
 import org.deq4j.core.InvalidConfigException;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -13,13 +12,23 @@ import org.nd4j.linalg.factory.Nd4j;
  * then scaled and shifted per channel by {@code gamma} and {@code beta}. Same definition as PyTorch's
  * {@code GroupNorm}; samples are independent (no batch statistics), so it is safe inside a DEQ cell.
  *
- * <p>The batch size and spatial size are read from the tensor at run time, so the batch dimension
- * may be dynamic. The affine parameters are taken already shaped {@code [1, C, 1, 1]}: reshaping
- * a parameter would create a parameter-only sub-expression, which SameDiff while-loop bodies do not
- * execute in M2.1.
+ * <p>For speed the normalisation and the affine map are fused into one per-(sample, channel) scale
+ * and shift, {@code v·a + b} with {@code a = gamma/sqrt(var + eps)} and {@code b = beta - mean·a}, so
+ * the full-size tensor passes through only two broadcast operations (and their two backward
+ * operations) besides the moments. This is why the affine parameters are shaped
+ * {@code [1, groups, C/groups, 1]} (PyTorch's {@code [C]} weight reshaped in C order): they broadcast
+ * directly against the grouped view {@code [N, groups, C/groups, H·W]}, and no parameter has to be
+ * reshaped inside the graph (a parameter-only sub-expression, which SameDiff while-loop bodies do
+ * not execute in M2.1). The batch and spatial sizes are read at run time, so the batch may be dynamic.
  */
 public final class GroupNorm {
     private GroupNorm() {
+    }
+
+    /** The shape of the affine parameters: [1, groups, channels/groups, 1]. */
+    public static long[] affineShape(long channels, long groups) {
+        requireDivides(channels, groups);
+        return new long[] {1, groups, channels / groups, 1};
     }
 
     /**
@@ -39,8 +48,8 @@ public final class GroupNorm {
      *
      * @param v        input, shape [N, C, H, W]
      * @param shape    v's shape as an int64 vector [N, C, H, W]
-     * @param gamma    per-channel scale, shape [1, C, 1, 1]
-     * @param beta     per-channel shift, shape [1, C, 1, 1]
+     * @param gamma    per-channel scale, shape {@link #affineShape} [1, groups, C/groups, 1]
+     * @param beta     per-channel shift, same shape
      * @param channels C (known statically: it fixes the group shape)
      * @param groups   number of groups; must divide {@code channels}
      * @param eps      added to the variance, positive
@@ -48,16 +57,21 @@ public final class GroupNorm {
      */
     public static SDVariable apply(SameDiff sd, SDVariable v, SDVariable shape, SDVariable gamma, SDVariable beta,
                                    long channels, long groups, double eps) {
-        if (groups < 1 || channels % groups != 0) {
-            throw new InvalidConfigException("group norm: " + groups + " groups do not divide " + channels + " channels");
-        }
+        requireDivides(channels, groups);
         if (!(eps > 0)) {
             throw new InvalidConfigException("group norm: eps must be positive, got " + eps);
         }
         SDVariable grouped = sd.reshape(v, sd.concat(0, sd.slice(shape, new int[] {0}, 1),
-                sd.constant(Nd4j.createFromArray(groups, -1L).castTo(DataType.LONG))));
-        SDVariable[] moments = sd.math().moments(grouped, new int[] {2}, true);
-        SDVariable normed = grouped.sub(moments[0]).mul(sd.math().rsqrt(moments[1].add(eps)));
-        return sd.reshape(normed, shape).mul(gamma).add(beta);
+                sd.constant(Nd4j.createFromArray(groups, channels / groups, -1L))));
+        SDVariable[] moments = sd.math().moments(grouped, new int[] {2, 3}, true);
+        SDVariable scale = sd.math().rsqrt(moments[1].add(eps)).mul(gamma);
+        SDVariable shift = beta.sub(moments[0].mul(scale));
+        return sd.reshape(grouped.mul(scale).add(shift), shape);
+    }
+
+    private static void requireDivides(long channels, long groups) {
+        if (groups < 1 || channels % groups != 0) {
+            throw new InvalidConfigException("group norm: " + groups + " groups do not divide " + channels + " channels");
+        }
     }
 }
