@@ -21,6 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Timings of {@link ConvResidualCell} and of GroupNorm formulations at the paper's scale (batch 32,
  * 32 channels, 32x32, float32). Prints numbers; runs only with {@code -Ddeq4j.bench=true}:
  * {@code mvn -pl samediff-ops -am test -Dtest=ConvResidualCellBenchmark -Ddeq4j.bench=true -Dsurefire.failIfNoSpecifiedTests=false}.
+ * On a machine shared with other jobs, also try {@code OMP_NUM_THREADS=1}: spinning OpenMP threads
+ * made every op several times slower there.
  */
 @EnabledIfSystemProperty(named = "deq4j.bench", matches = "true")
 class ConvResidualCellBenchmark {
@@ -97,6 +99,17 @@ class ConvResidualCellBenchmark {
             params.forEach(p -> names.add(p.name()));
             report("cell width " + width, sd, out.name(), ph, names);
         }
+
+        // The whole layer as the paper runs it (4 steps, beta 0.8), unrolled: 8 cell evaluations.
+        ConvResidualCell cell = ConvResidualCell.of(C, 1);
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, C, S, S);
+        List<SDVariable> params = CellParameters.create(sd, cell, "", 1, DataType.FLOAT);
+        SDVariable out = org.deq4j.samediff.unrolled.UnrolledRevDeq.apply(sd, cell, x, params, 0.8, 4);
+        out.mul(sd.constant(Nd4j.randn(DataType.FLOAT, N, C, S, S))).sum().markAsLoss();
+        List<String> names = new ArrayList<>();
+        params.forEach(p -> names.add(p.name()));
+        report("unrolled RevDEQ, width 1, 4 steps", sd, out.name(), Map.of("x", Nd4j.randn(DataType.FLOAT, N, C, S, S)), names);
     }
 
     private static void report(String what, SameDiff sd, String out, Map<String, INDArray> ph, List<String> wrt) {
