@@ -28,14 +28,20 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Parameters, in {@link #apply} order: {@code conv1_W} [3, 3, c, w·c], {@code gn1_gamma},
  * {@code gn1_beta} [1, w·c/p, p, 1], {@code conv2_W} [3, 3, w·c, c], {@code gn2_gamma}, {@code gn2_beta},
- * {@code gn3_gamma}, {@code gn3_beta} [1, c/p, p, 1], with p = {@code channelsPerGroup} (the GroupNorm
- * affine parameters are per channel, shaped for {@link GroupNorm}'s grouped view). Convolution weights are in SameDiff's layout
- * [kH, kW, in, out] (PyTorch's [out, in, kH, kW] permuted by (2, 3, 1, 0)). With {@code weightNorm},
- * each {@code convK_W} is replaced by a direction {@code convK_V} (same shape) and a gain
- * {@code convK_G} [1, 1, 1, out], initialised to 1, and the
- * weight is {@code g · v / ||v||} with the norm taken per output channel. That expression depends on
- * parameters only, so a while-loop body that uses this cell must receive the parameters as loop
- * variables rather than as outer values (see the notes on loop-invariant sub-expressions).
+ * {@code gn3_gamma}, {@code gn3_beta} [1, c/p, p, 1], with p = {@code channelsPerGroup}. The GroupNorm
+ * affine parameters are per channel, shaped for {@link GroupNorm}'s grouped view (PyTorch's [C] in C
+ * order). Convolution weights are in SameDiff's layout [kH, kW, in, out] (PyTorch's [out, in, kH, kW]
+ * permuted by (2, 3, 1, 0)).
+ *
+ * <p>With {@code weightNorm}, each {@code convK_W} is replaced by a direction {@code convK_V} (same
+ * shape) and a gain {@code convK_G} [1, 1, 1, out], initialised to 1, and the weight is
+ * {@code g · v / ||v||} with the norm taken per output channel. That expression depends on parameters
+ * only: inside a SameDiff while loop whose body sees the parameters as outer values, M2.1 silently
+ * produces no output, so a loop body using a weight-normalised cell must carry the parameters as loop
+ * variables. Without weight norm the cell works either way.
+ *
+ * <p>Shapes: a wrong number of parameters or an injection that is not [N, channels, H, W] gives a
+ * {@link ShapeMismatchException}; bad configuration values an {@link InvalidConfigException}.
  *
  * @param channels         c, the state's channel count, at least 1
  * @param width            expansion factor e of the hidden convolution, at least 1
