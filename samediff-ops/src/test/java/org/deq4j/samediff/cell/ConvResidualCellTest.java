@@ -151,6 +151,26 @@ class ConvResidualCellTest {
     }
 
     @Test
+    void graphSurvivesSaveAndLoad(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        ConvResidualCell cell = tiny(true);
+        SameDiff sd = SameDiff.create();
+        SDVariable z = sd.placeHolder("z", DataType.DOUBLE, -1, C, HW, HW);
+        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, C, HW, HW);
+        List<SDVariable> pv = CellParameters.create(sd, cell, "c_", 4, DataType.DOUBLE);
+        String out = cell.apply(sd, z, x, pv).name();
+        Map<String, INDArray> in = Map.of("z", randn(13, 2, C, HW, HW), "x", randn(14, 2, C, HW, HW));
+        INDArray want = sd.output(in, out).get(out);
+        java.io.File file = dir.resolve("cell.sd").toFile();
+        sd.save(file, true);
+        SameDiff loaded = SameDiff.load(file, true);
+        assertArrayEqualsTol(want, loaded.output(in, out).get(out), 0, "after save/load");
+        List<INDArray> params = new ArrayList<>();
+        pv.forEach(p -> params.add(p.getArr()));
+        assertArrayEqualsTol(new ConvResidualReference(cell).apply(in.get("z"), in.get("x"), params), want, 1e-12,
+                "CellParameters values");
+    }
+
+    @Test
     void configRoundTripsThroughRegistry() {
         ConvResidualCell cell = new ConvResidualCell(32, 3, 8, 1e-4, true);
         ConvResidualCell.register();
