@@ -1,7 +1,10 @@
 package org.deq4j.train;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -10,6 +13,7 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deq4j.core.InvalidConfigException;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
  * AdamW for DL4J 1.0.0-M2.1, which has no AdamW updater: {@link Adam} plus DL4J's {@code WeightDecay}
@@ -18,6 +22,12 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * decoupled from the adaptive moments, as in AdamW (checked against a hand-written AdamW in
  * {@code AdamWTest}). Note DL4J's Adam puts ε outside the bias correction
  * ({@code lr·sqrt(1-β2^t)/(1-β1^t)·m/(sqrt(v)+ε)}), a negligible difference from PyTorch's form.
+ *
+ * <p><b>DL4J 1.0.0-M2.1 bug</b>: a global {@code weightDecay} is attached twice to every layer
+ * ({@code copyConfigToLayer} copies it, then {@code LayerValidation.configureBaseLayer} appends it
+ * again), doubling the decay. {@link #removeDuplicateRegularization} repairs a built graph; the
+ * {@link Trainer} calls it on every graph it trains, and so must anyone who trains a graph configured
+ * by {@link #configure} outside the trainer.
  *
  * <p>Also the single place that changes learning rates in place, {@link #setLearningRate}.
  */
@@ -47,6 +57,36 @@ public final class AdamW {
             builder.weightDecay(wd, true).weightDecayBias(wd, true);
         }
         return builder;
+    }
+
+    /**
+     * Removes repeated, equal regularisation entries from every parameter of {@code graph}, in place
+     * (see the class comment for the DL4J bug that creates them). Idempotent.
+     *
+     * @return the number of entries removed
+     */
+    public static int removeDuplicateRegularization(ComputationGraph graph) {
+        Set<List<Regularization>> done = Collections.newSetFromMap(new IdentityHashMap<>());
+        int removed = 0;
+        for (GraphVertex v : graph.getVertices()) {
+            TrainingConfig config = v.numParams() > 0 ? v.getConfig() : null;
+            if (config == null) {
+                continue;
+            }
+            for (String param : v.paramTable(false).keySet()) {
+                List<Regularization> list = config.getRegularizationByParam(param);
+                if (list == null || !done.add(list)) {
+                    continue;
+                }
+                List<Regularization> unique = new ArrayList<>(new LinkedHashSet<>(list));
+                if (unique.size() < list.size()) {
+                    removed += list.size() - unique.size();
+                    list.clear();
+                    list.addAll(unique);
+                }
+            }
+        }
+        return removed;
     }
 
     /**

@@ -17,7 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Trains a DL4J {@link ComputationGraph} (single input, single output) the way the RevDEQ paper
- * does: AdamW (configure it with {@link AdamW#configure}), learning rate {@code base × scale} where
+ * does: AdamW (configure it with {@link AdamW#configure}; the trainer repairs DL4J's doubled weight
+ * decay with {@link AdamW#removeDuplicateRegularization}), learning rate {@code base × scale} where
  * the scale follows {@link ReduceOnPlateau} on the per-step training loss, stopping at the epoch or
  * step limit, when the scale reaches its floor, or when the wall-clock budget is used up.
  *
@@ -57,6 +58,7 @@ public final class Trainer {
 
     private Trainer(ComputationGraph graph, TrainerConfig config, MetricsLog log, TrainerState state) {
         this.graph = graph;
+        AdamW.removeDuplicateRegularization(graph);
         this.config = config;
         this.log = log;
         this.plateau = new ReduceOnPlateau(config.plateau());
