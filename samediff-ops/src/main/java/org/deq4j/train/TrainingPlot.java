@@ -100,13 +100,13 @@ public final class TrainingPlot {
     private static void panel(Graphics2D g, int index, String title, String yLabel, boolean logY, List<Series> series) {
         int left = index * PANEL_WIDTH + 80;
         int right = (index + 1) * PANEL_WIDTH - 20;
-        int top = 40;
+        int top = 62;
         int bottom = HEIGHT - 60;
         Font base = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
         g.setFont(base.deriveFont(Font.BOLD, 15f));
         FontMetrics tm = g.getFontMetrics();
         g.setColor(Color.BLACK);
-        g.drawString(title, (left + right - tm.stringWidth(title)) / 2, top - 15);
+        g.drawString(title, (left + right - tm.stringWidth(title)) / 2, 22);
         g.setFont(base);
         FontMetrics fm = g.getFontMetrics();
 
@@ -191,27 +191,20 @@ public final class TrainingPlot {
         g.setClip(clip);
         g.setStroke(new BasicStroke(1f));
 
-        int lineHeight = fm.getHeight();
-        int legendWidth = 0;
+        // legend in one row between title and plot box, so it never hides data
+        int x = left;
+        int y = top - 12;
         for (Series s : series) {
-            legendWidth = Math.max(legendWidth, fm.stringWidth(s.label()));
-        }
-        legendWidth += 40;
-        int lx = right - legendWidth - 8;
-        int ly = top + 8;
-        g.setColor(new Color(255, 255, 255, 230));
-        g.fillRect(lx, ly, legendWidth, lineHeight * series.size() + 8);
-        g.setColor(Color.GRAY);
-        g.drawRect(lx, ly, legendWidth, lineHeight * series.size() + 8);
-        for (int i = 0; i < series.size(); i++) {
-            Series s = series.get(i);
-            int y = ly + 4 + lineHeight * i + lineHeight / 2;
             g.setColor(s.color());
             g.setStroke(new BasicStroke(Math.max(2f, s.width())));
-            g.drawLine(lx + 6, y, lx + 28, y);
+            g.drawLine(x, y, x + 22, y);
+            if (s.markers()) {
+                g.fillOval(x + 7, y - 4, 9, 9);
+            }
             g.setStroke(new BasicStroke(1f));
             g.setColor(Color.BLACK);
-            g.drawString(s.label(), lx + 34, y + fm.getAscent() / 2 - 1);
+            g.drawString(s.label(), x + 28, y + fm.getAscent() / 2 - 1);
+            x += 28 + fm.stringWidth(s.label()) + 18;
         }
     }
 
