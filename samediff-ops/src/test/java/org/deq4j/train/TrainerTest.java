@@ -97,25 +97,25 @@ class TrainerTest {
         ComputationGraph graph = model();
         DataSet first = data().next();
         double initialLoss = crossEntropy(graph, first);
-        Trainer trainer = Trainer.create(graph, config(dir, b -> b.maxEpochs(8)));
+        Trainer trainer = Trainer.create(graph, config(dir, b -> b.maxEpochs(6)));
         TrainingResult result = trainer.fit(data(), evalData());
 
         assertEquals(StopReason.EPOCHS_DONE, result.reason());
-        assertEquals(48, result.steps());
-        assertEquals(8, result.epochs());
+        assertEquals(36, result.steps());
+        assertEquals(6, result.epochs());
         List<MetricRow> train = trainer.metrics().rows().stream().filter(r -> r.kind() == MetricRow.Kind.TRAIN).toList();
         List<MetricRow> eval = trainer.metrics().rows().stream().filter(r -> r.kind() == MetricRow.Kind.EVAL).toList();
-        assertEquals(48, train.size());
-        assertEquals(8, eval.size());
+        assertEquals(36, train.size());
+        assertEquals(6, eval.size());
         // the logged loss is the data loss (weight decay excluded), before the step's update
         assertEquals(initialLoss, train.get(0).loss(), 1e-10);
         double firstEpoch = train.subList(0, 6).stream().mapToDouble(MetricRow::loss).average().orElseThrow();
-        double lastEpoch = train.subList(42, 48).stream().mapToDouble(MetricRow::loss).average().orElseThrow();
+        double lastEpoch = train.subList(30, 36).stream().mapToDouble(MetricRow::loss).average().orElseThrow();
         assertTrue(lastEpoch < 0.5 * firstEpoch, firstEpoch + " -> " + lastEpoch);
         // evaluation metric equals accuracy computed here with the final model
-        assertEquals(accuracy(graph, evalData()), eval.get(7).metric(), 1e-12);
-        assertEquals(result.lastEvaluation(), OptionalDouble.of(eval.get(7).metric()));
-        assertTrue(eval.get(7).metric() > 0.8, "accuracy " + eval.get(7).metric());
+        assertEquals(accuracy(graph, evalData()), eval.get(5).metric(), 1e-12);
+        assertEquals(result.lastEvaluation(), OptionalDouble.of(eval.get(5).metric()));
+        assertTrue(eval.get(5).metric() > 0.8, "accuracy " + eval.get(5).metric());
         // the metric is measured on every 3rd step only
         for (MetricRow r : train) {
             assertEquals((r.step() - 1) % 3 == 0, !Double.isNaN(r.metric()), "step " + r.step());
@@ -125,7 +125,7 @@ class TrainerTest {
 
         List<String> csv = Files.readAllLines(dir.resolve(TrainerConfig.CSV_NAME));
         assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,offheap_mb", csv.get(0));
-        assertEquals(1 + 48 + 8, csv.size());
+        assertEquals(1 + 36 + 6, csv.size());
         String[] row1 = csv.get(1).split(",", -1);
         assertEquals("train", row1[0]);
         assertEquals("1", row1[1]);
