@@ -14,10 +14,10 @@ package org.deq4j.train;
  * @param throughput items per second for the step, batch loading included (NaN for eval rows)
  * @param cellEvals  cell evaluations of the step, from the {@link StepStatsSource}
  * @param heapBytes  {@link MemoryUsage#heap()} after the step
- * @param offHeapBytes {@link MemoryUsage#offHeap()} after the step
+ * @param rssBytes  {@link MemoryUsage#rss()} after the step
  */
 public record MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
-        double cellEvals, long heapBytes, long offHeapBytes) {
+        double cellEvals, long heapBytes, long rssBytes) {
 
     /** Row kinds. */
     public enum Kind {

@@ -12,7 +12,7 @@ import org.deq4j.core.DeqException;
 /**
  * The rows of a training run and their CSV form.
  *
- * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,offheap_mb},
+ * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,rss_mb},
  * e.g. {@code accuracy} and {@code examples_per_s}; kind is {@code train} or {@code eval}; unknown
  * values are empty. Doubles are written with {@link Double#toString} precision so the log a
  * checkpoint carries reads back unchanged; memory is in MiB with three decimals (read back to within
@@ -35,7 +35,7 @@ public final class MetricsLog {
 
     /** The CSV header line (without line break). */
     public String header() {
-        return "kind,step,epoch,loss,lr," + metricName + "," + unit + "_per_s,cell_evals_per_step,heap_mb,offheap_mb";
+        return "kind,step,epoch,loss,lr," + metricName + "," + unit + "_per_s,cell_evals_per_step,heap_mb,rss_mb";
     }
 
     /** Name of the metric column. */
@@ -72,7 +72,7 @@ public final class MetricsLog {
     public static String csvLine(MetricRow r) {
         return String.join(",", r.kind().name().toLowerCase(Locale.ROOT), Long.toString(r.step()),
                 Integer.toString(r.epoch()), cell(r.loss()), cell(r.lr()), cell(r.metric()), cell(r.throughput()),
-                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.offHeapBytes()));
+                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.rssBytes()));
     }
 
     /**

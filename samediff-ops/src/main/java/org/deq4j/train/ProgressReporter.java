@@ -59,7 +59,7 @@ final class ProgressReporter {
         if (!Double.isNaN(row.cellEvals())) {
             s.append(String.format(Locale.ROOT, " evals/step %.1f", row.cellEvals()));
         }
-        s.append(String.format(Locale.ROOT, " heap %dM off-heap %dM", memory.heap() >> 20, memory.offHeap() >> 20));
+        s.append(String.format(Locale.ROOT, " heap %dM rss %dM", memory.heap() >> 20, memory.rss() >> 20));
         if (mode == ProgressMode.TERMINAL) {
             int pad = Math.max(0, lastLength - s.length());
             lastLength = s.length();

@@ -1,5 +1,6 @@
 package org.deq4j.train;
 
+import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
 
 /**
@@ -80,11 +81,11 @@ public final class ReduceOnPlateau {
      * Records one step's training loss.
      *
      * @return true if this loss completed a block whose outcome reduced the scale
-     * @throws InvalidConfigException if {@code loss} is not finite (a diverged run must not be averaged)
+     * @throws DeqException if {@code loss} is not finite (a diverged run must not be averaged)
      */
     public boolean observe(double loss) {
         if (!Double.isFinite(loss)) {
-            throw new InvalidConfigException("training loss is not finite: " + loss);
+            throw new DeqException("training loss is not finite: " + loss);
         }
         double sum = state.blockSum() + loss;
         int count = state.blockCount() + 1;

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -128,6 +129,7 @@ public final class Trainer {
      *
      * @throws InvalidConfigException if evaluation data is given but no metric is configured
      * @throws CheckpointException    if a checkpoint cannot be written (the previous one is kept)
+     * @throws DeqException           if the training loss becomes NaN or infinite
      */
     public TrainingResult fit(ResumableIterator train, DataSetIterator eval) {
         return run(train, Optional.of(eval));
@@ -206,6 +208,10 @@ public final class Trainer {
         double regularization = graph.calcRegularizationScore(true);
         graph.fit(batch);
         double loss = graph.score() - regularization;
+        if (!Double.isFinite(loss)) {
+            throw new DeqException("training diverged: loss " + loss + " at step " + (step + 1) + "; the checkpoint "
+                    + Checkpoint.fileIn(config.outputDir()) + " holds the last good state; lower the learning rate");
+        }
         step++;
         position = Optional.of(train.streamPosition());
         if (plateau.observe(loss)) {
@@ -217,7 +223,7 @@ public final class Trainer {
         double evals = config.stepStats().map(s -> s.cellEvaluationsLastStep().orElse(Double.NaN)).orElse(Double.NaN);
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.TRAIN, step, epoch, loss, lr, metricValue, throughput, evals,
-                memory.heap(), memory.offHeap());
+                memory.heap(), memory.rss());
         log.add(row);
         return row;
     }
@@ -232,7 +238,7 @@ public final class Trainer {
         lastEvaluation = OptionalDouble.of(value);
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.EVAL, step, epoch, Double.NaN, learningRate * plateau.scale(), value,
-                Double.NaN, Double.NaN, memory.heap(), memory.offHeap());
+                Double.NaN, Double.NaN, memory.heap(), memory.rss());
         log.add(row);
         csv.write(MetricsLog.csvLine(row));
         csv.write('\n');

@@ -89,7 +89,7 @@ class ReduceOnPlateauTest {
     @Test
     void rejectsBadInput() {
         ReduceOnPlateau rule = new ReduceOnPlateau(ReduceOnPlateau.Settings.PAPER);
-        assertThrows(InvalidConfigException.class, () -> rule.observe(Double.NaN));
+        assertThrows(org.deq4j.core.DeqException.class, () -> rule.observe(Double.NaN));
         assertThrows(InvalidConfigException.class, () -> new ReduceOnPlateau.Settings(0, 10, 0.5, 1e-3, 0));
         assertThrows(InvalidConfigException.class, () -> new ReduceOnPlateau.Settings(200, 10, 1.5, 1e-3, 0));
         assertFalse(rule.exhausted());

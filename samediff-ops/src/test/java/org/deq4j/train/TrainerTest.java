@@ -119,12 +119,12 @@ class TrainerTest {
         // the metric is measured on every 3rd step only
         for (MetricRow r : train) {
             assertEquals((r.step() - 1) % 3 == 0, !Double.isNaN(r.metric()), "step " + r.step());
-            assertTrue(r.throughput() > 0 && r.heapBytes() > 0 && r.offHeapBytes() > 0);
+            assertTrue(r.throughput() > 0 && r.heapBytes() > 0 && r.rssBytes() > r.heapBytes() / 4);
             assertEquals(1e-2, r.lr());
         }
 
         List<String> csv = Files.readAllLines(dir.resolve(TrainerConfig.CSV_NAME));
-        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,offheap_mb", csv.get(0));
+        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,rss_mb", csv.get(0));
         assertEquals(1 + 36 + 6, csv.size());
         String[] row1 = csv.get(1).split(",", -1);
         assertEquals("train", row1[0]);
@@ -225,7 +225,7 @@ class TrainerTest {
         String l = lines.toString(StandardCharsets.UTF_8);
         assertEquals(4, l.lines().count(), l); // three steps and the final message
         assertTrue(l.contains("epoch 1 step 2 [") && l.contains("loss ") && l.contains("examples/s")
-                && l.contains("evals/step 7.5") && l.contains("off-heap"), l);
+                && l.contains("evals/step 7.5") && l.contains(" rss "), l);
         assertFalse(l.contains("\r"));
         String tty = terminal.toString(StandardCharsets.UTF_8);
         assertTrue(tty.startsWith("\repoch 1 step 1"), tty);
