@@ -97,10 +97,17 @@ public final class Trainer {
     /**
      * A trainer continuing the run checkpointed in {@code config.outputDir()}.
      *
-     * @throws CheckpointException naming the file if the checkpoint is missing, truncated or corrupt
+     * @throws CheckpointException    naming the file if the checkpoint is missing, truncated or corrupt
+     * @throws InvalidConfigException if the configured metric or throughput unit differs from the run's log
      */
     public static Trainer resume(TrainerConfig config) {
         Checkpoint c = Checkpoint.read(Checkpoint.fileIn(config.outputDir()));
+        String metric = config.metric().map(Metric::name).orElse(c.metrics().metricName());
+        if (!metric.equals(c.metrics().metricName()) || !config.unit().equals(c.metrics().unit())) {
+            throw new InvalidConfigException("the run in " + config.outputDir() + " logs metric '"
+                    + c.metrics().metricName() + "' and unit '" + c.metrics().unit() + "'; the configuration asks for '"
+                    + metric + "' and '" + config.unit() + "'");
+        }
         return new Trainer(c.graph(), config, c.metrics(), c.state());
     }
 

@@ -207,6 +207,20 @@ class TrainerTest {
         Trainer.create(model(), config(dir, b -> b.maxSteps(1))).fit(data());
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> Trainer.create(model(), config(dir, b -> { })));
         assertTrue(e.getMessage().contains(Checkpoint.FILE_NAME), e.getMessage());
+        Metric perplexity = new Metric() {
+            @Override
+            public String name() {
+                return "perplexity";
+            }
+
+            @Override
+            public Accumulator start() {
+                throw new UnsupportedOperationException();
+            }
+        };
+        InvalidConfigException m = assertThrows(InvalidConfigException.class,
+                () -> Trainer.resume(config(dir, b -> b.metric(perplexity))));
+        assertTrue(m.getMessage().contains("'accuracy'") && m.getMessage().contains("'perplexity'"), m.getMessage());
         Trainer noMetric = Trainer.create(model(), TrainerConfig.create(dir.resolve("x"), b -> b.progress(System.out, ProgressMode.OFF)));
         assertThrows(InvalidConfigException.class, () -> noMetric.fit(data(), evalData()));
     }
