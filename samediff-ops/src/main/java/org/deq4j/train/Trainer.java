@@ -35,9 +35,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p><b>Resume</b>: {@link #resume(TrainerConfig)} restores model, updater state, step, epoch,
  * iterator position, plateau state and seed from {@code outputDir}; the run then continues
- * exactly as an uninterrupted one (parameters equal bit for bit in the tests). Limits, reporting and
- * metric settings come from the new configuration; the base learning rate and seed from the
- * checkpoint.
+ * exactly as an uninterrupted one (parameters equal bit for bit in the tests). Limits, plateau
+ * settings and reporting come from the new configuration (its metric and unit must match the run's
+ * log); the base learning rate and seed from the checkpoint.
  *
  * <p>Outputs in {@code outputDir}: {@value Checkpoint#FILE_NAME}, {@value TrainerConfig#CSV_NAME}
  * (appended every step) and {@value TrainerConfig#PLOT_NAME} (redrawn at every checkpoint). Not
