@@ -29,8 +29,12 @@ final class ProgressReporter {
         this.unit = config.unit();
     }
 
-    /** Reports a finished step; prints only when the period has elapsed. */
-    void step(MetricRow row, StreamPosition position, OptionalLong itemsPerEpoch, MemoryUsage memory) {
+    /**
+     * Reports a finished step; prints only when the period has elapsed.
+     *
+     * @return whether the period had elapsed (also in {@link ProgressMode#OFF}), a cue to flush logs
+     */
+    boolean step(MetricRow row, StreamPosition position, OptionalLong itemsPerEpoch, MemoryUsage memory) {
         if (!Double.isNaN(row.throughput())) {
             smoothedThroughput = Double.isNaN(smoothedThroughput) ? row.throughput()
                     : 0.9 * smoothedThroughput + 0.1 * row.throughput();
@@ -39,10 +43,13 @@ final class ProgressReporter {
             lastMetric = row.metric();
         }
         long now = System.nanoTime();
-        if (mode == ProgressMode.OFF || lastPrint != Long.MIN_VALUE && now - lastPrint < periodNanos) {
-            return;
+        if (lastPrint != Long.MIN_VALUE && now - lastPrint < periodNanos) {
+            return false;
         }
         lastPrint = now;
+        if (mode == ProgressMode.OFF) {
+            return true;
+        }
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "epoch %d step %d", row.epoch() + 1, row.step()));
         if (itemsPerEpoch.isPresent() && itemsPerEpoch.getAsLong() > 0) {
@@ -68,6 +75,7 @@ final class ProgressReporter {
             out.println(s);
         }
         out.flush();
+        return true;
     }
 
     /** Prints a message on its own line (ending a progress line in terminal mode). */

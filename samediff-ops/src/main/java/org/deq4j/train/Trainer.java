@@ -183,7 +183,9 @@ public final class Trainer {
                 MetricRow row = trainStep(train);
                 csv.write(MetricsLog.csvLine(row));
                 csv.write('\n');
-                progress.step(row, position.get(), train.itemsPerEpoch(), MemoryUsage.sample());
+                if (progress.step(row, position.get(), train.itemsPerEpoch(), MemoryUsage.sample())) {
+                    csv.flush();
+                }
                 if (plateau.exhausted()) {
                     reason = StopReason.LEARNING_RATE_FLOOR;
                     break;
