@@ -141,6 +141,18 @@ class TrainerTest {
         BufferedImage png = ImageIO.read(dir.resolve(TrainerConfig.PLOT_NAME).toFile());
         assertEquals(TrainingPlot.WIDTH, png.getWidth());
         assertEquals(TrainingPlot.HEIGHT, png.getHeight());
+        int[] counts = new int[3]; // loss-mean blue, evaluation orange, per panel third
+        for (int y = 0; y < png.getHeight(); y++) {
+            for (int x = 0; x < png.getWidth(); x++) {
+                int rgb = png.getRGB(x, y) & 0xFFFFFF;
+                if (rgb == 0x143C96) {
+                    counts[x * 3 / png.getWidth()]++;
+                } else if (rgb == 0xDC6414 && x * 3 / png.getWidth() == 1) {
+                    counts[1]++;
+                }
+            }
+        }
+        assertTrue(counts[0] > 200 && counts[1] > 50 && counts[2] > 200, java.util.Arrays.toString(counts));
         assertTrue(Files.exists(Checkpoint.fileIn(dir)));
     }
 
