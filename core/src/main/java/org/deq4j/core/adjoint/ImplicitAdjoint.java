@@ -6,7 +6,6 @@ import java.util.OptionalDouble;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.Cell;
-import org.deq4j.core.cell.CellVjp;
 import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
@@ -68,8 +67,8 @@ public record ImplicitAdjoint(Solver<?> backwardSolver, StopCriterion backwardSt
                 ForwardLoop.Outcome<?> back = ForwardLoop.run("implicit backward solve", backwardSolver, linear,
                         x, g0.zerosLike(), backwardStop, it -> { });
                 VjpAccumulator acc = new VjpAccumulator(cell, x);
-                CellVjp v = acc.pull(z, back.iterate().z(), 1.0);
-                ForwardLoop.requireFinite("implicit backward", v.gx(), back.stats().maxSteps());
+                acc.pull(z, back.iterate().z(), 1.0);
+                ForwardLoop.requireFinite("implicit backward", acc.gx(), back.stats().maxSteps());
                 return new DeqGradients(acc.gx(), acc.gParams(), new BackwardStats(
                         back.stats().cellEvaluations() + acc.evaluations(), OptionalDouble.empty(),
                         Optional.of(back.stats())));

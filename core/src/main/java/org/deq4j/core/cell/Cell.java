@@ -33,6 +33,25 @@ public interface Cell {
     CellVjp valueAndVjp(State z, State x, State gOut);
 
     /**
+     * The VJP folded into running sums, for backward loops that add many VJPs: adds
+     * {@code scale·gOutᵀ·∂f/∂x} to {@code gxSum} and {@code scale·gOutᵀ·∂f/∂θ} to {@code gParamSums}
+     * in place and returns only the value and the state gradient. The default calls
+     * {@link #valueAndVjp}; cells that can write their gradients straight into the sums (e.g. with
+     * a GEMM whose beta is 1) override it to avoid allocating per-call parameter gradients.
+     *
+     * @param gxSum      running sum shaped like {@code x}, in {@code x}'s data type
+     * @param gParamSums running sums, one per parameter, shaped and typed like the parameters
+     */
+    default StateVjp vjpInto(State z, State x, State gOut, double scale, State gxSum, List<INDArray> gParamSums) {
+        CellVjp v = valueAndVjp(z, x, gOut);
+        gxSum.addScaledInPlace(scale, v.gx());
+        for (int i = 0; i < gParamSums.size(); i++) {
+            org.deq4j.core.state.ArrayOps.axpy(scale, v.gParams().get(i), gParamSums.get(i));
+        }
+        return new StateVjp(v.value(), v.gz());
+    }
+
+    /**
      * The initial state {@code z0 = 0} for injection {@code x}, of the given data type. The default
      * takes the shapes of {@code x}; cells whose state differs in shape from the injection override it.
      */

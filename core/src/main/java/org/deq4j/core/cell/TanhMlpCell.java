@@ -3,6 +3,7 @@ package org.deq4j.core.cell;
 import java.util.List;
 
 import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.core.state.ArrayOps;
 import org.deq4j.core.state.State;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -76,6 +77,31 @@ public final class TanhMlpCell implements Cell {
         INDArray gu = x.part(0).transpose().mmul(ga);
         INDArray gb = ga.sum(true, 0);
         return new CellVjp(State.of(h), State.of(gz), State.of(gx), List.of(gw, gu, gb));
+    }
+
+    /** Writes dW, dU and dx straight into the running sums with GEMM (beta = 1): no per-call copies. */
+    @Override
+    public StateVjp vjpInto(State z, State x, State gOut, double scale, State gxSum, List<INDArray> gParamSums) {
+        INDArray h = Transforms.tanh(preActivation(z, x), false);
+        INDArray ga = gOut.part(0).mul(h.mul(h).rsubi(1.0));
+        INDArray gz = ga.mmul(w.transpose());
+        if (sameType(ga, gxSum.part(0), gParamSums.get(0), gParamSums.get(1))) {
+            Nd4j.gemm(ga, u, gxSum.part(0), false, true, scale, 1.0);
+            Nd4j.gemm(z.part(0), ga, gParamSums.get(0), true, false, scale, 1.0);
+            Nd4j.gemm(x.part(0), ga, gParamSums.get(1), true, false, scale, 1.0);
+            ArrayOps.axpy(scale, ga.sum(true, 0), gParamSums.get(2));
+            return new StateVjp(State.of(h), State.of(gz));
+        }
+        return Cell.super.vjpInto(z, x, gOut, scale, gxSum, gParamSums);
+    }
+
+    private static boolean sameType(INDArray first, INDArray... others) {
+        for (INDArray o : others) {
+            if (o.dataType() != first.dataType() || o.isView()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private INDArray preActivation(State z, State x) {

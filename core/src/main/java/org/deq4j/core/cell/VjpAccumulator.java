@@ -3,7 +3,6 @@ package org.deq4j.core.cell;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.deq4j.core.state.ArrayOps;
 import org.deq4j.core.state.State;
 import org.deq4j.core.state.Workspaces;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,21 +29,16 @@ public final class VjpAccumulator {
      * Evaluates the cell's VJP at {@code z} applied to {@code g} and adds {@code scale} times its
      * injection and parameter gradients to the sums.
      *
-     * @return the unscaled VJP, whose {@code value} and {@code gz} the caller uses
+     * @return the value and the unscaled state gradient, which the caller uses
      */
-    public CellVjp pull(State z, State g, double scale) {
-        CellVjp v = cell.valueAndVjp(z, x, g);
-        evaluations++;
+    public StateVjp pull(State z, State g, double scale) {
         if (gx == null) {
             // The sums outlive the loop iteration (and its workspace) that first fills them.
-            gx = Workspaces.detached(() -> v.gx().zerosLike());
-            gParams = Workspaces.detached(() -> zerosLike(v.gParams()));
+            gx = Workspaces.detached(x::zerosLike);
+            gParams = Workspaces.detached(() -> zerosLike(cell.parameters()));
         }
-        gx.addScaledInPlace(scale, v.gx());
-        for (int i = 0; i < gParams.size(); i++) {
-            ArrayOps.axpy(scale, v.gParams().get(i), gParams.get(i));
-        }
-        return v;
+        evaluations++;
+        return cell.vjpInto(z, x, g, scale, gx, gParams);
     }
 
     /** The summed injection gradient, shaped like {@code x}; zeros if nothing was pulled. */

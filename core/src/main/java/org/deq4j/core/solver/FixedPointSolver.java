@@ -2,7 +2,7 @@ package org.deq4j.core.solver;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.Cell;
-import org.deq4j.core.cell.CellVjp;
+import org.deq4j.core.cell.StateVjp;
 import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.state.State;
 
@@ -71,7 +71,7 @@ public record FixedPointSolver(double tau) implements DifferentiableSolver<Fixed
             VjpAccumulator acc) {
         // z_n = z_{n-1} + m·τ·(f(z_{n-1}) - z_{n-1})
         State gm = active.restrict(gz);
-        CellVjp v = acc.pull(before.z(), gm, tau);
+        StateVjp v = acc.pull(before.z(), gm, tau);
         return gz.addScaledInPlace(-tau, gm).addScaledInPlace(tau, v.gz());
     }
 }

@@ -2,7 +2,7 @@ package org.deq4j.core.solver;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.Cell;
-import org.deq4j.core.cell.CellVjp;
+import org.deq4j.core.cell.StateVjp;
 import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.state.State;
 
@@ -109,7 +109,7 @@ public record ReversibleSolver(double beta)
         double keep = 1 - beta;
         // z_n = (1-β) z_{n-1} + β f(y_n): adjoint of y_n gains β·J_f(y_n)ᵀ gz.
         State gzm = active.restrict(grad.gz());
-        CellVjp a = acc.pull(after.y(), gzm, beta);
+        StateVjp a = acc.pull(after.y(), gzm, beta);
         grad.gy().addScaledInPlace(beta, a.gz());
         State zPrev;
         if (stored == null) {
@@ -121,7 +121,7 @@ public record ReversibleSolver(double beta)
         }
         // y_n = (1-β) y_{n-1} + β f(z_{n-1}): adjoint of z_{n-1} gains β·J_f(z_{n-1})ᵀ gy.
         State gym = active.restrict(grad.gy());
-        CellVjp b = acc.pull(zPrev, gym, beta);
+        StateVjp b = acc.pull(zPrev, gym, beta);
         if (stored == null) {
             active.update(after.y(), after.y().dup().linearInPlace(1 / keep, b.value(), -beta / keep));
         }

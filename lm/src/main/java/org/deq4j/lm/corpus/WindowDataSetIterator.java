@@ -2,8 +2,11 @@ package org.deq4j.lm.corpus;
 
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -29,7 +32,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * false: building a batch is an array copy, and prefetching would make {@link #position()} run ahead of
  * what the model consumed. Not thread-safe.
  */
-public final class WindowDataSetIterator implements DataSetIterator {
+public final class WindowDataSetIterator implements DataSetIterator, ResumableIterator {
     private static final long serialVersionUID = 1L;
 
     private final TokenWindows windows;
@@ -88,6 +91,32 @@ public final class WindowDataSetIterator implements DataSetIterator {
         }
         epoch = position.epoch();
         cursor = position.window();
+    }
+
+    /** {@link #position()} for the trainer: offset counts windows. */
+    @Override
+    public StreamPosition streamPosition() {
+        return new StreamPosition(epoch, cursor);
+    }
+
+    /**
+     * {@link #seek(WindowPosition)} from the trainer's position.
+     *
+     * @throws InvalidConfigException if the offset is beyond the epoch's end
+     */
+    @Override
+    public void seekStream(StreamPosition position) {
+        if (position.offset() > windows.count()) {
+            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
+                    + " windows of an epoch");
+        }
+        seek(new WindowPosition(position.epoch(), (int) position.offset()));
+    }
+
+    /** Windows per epoch. */
+    @Override
+    public OptionalLong itemsPerEpoch() {
+        return OptionalLong.of(windows.count());
     }
 
     /** The window indices of {@code epoch} in visiting order. */

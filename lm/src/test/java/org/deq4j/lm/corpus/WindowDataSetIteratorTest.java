@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.stream.IntStream;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.StreamPosition;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -129,6 +130,22 @@ class WindowDataSetIteratorTest {
         resumed.reset();
         assertEquals(nextEpoch, epoch(resumed));
         assertThrows(InvalidConfigException.class, () -> resumed.seek(new WindowPosition(0, 11)));
+    }
+
+    @Test
+    void trainerPositionMatchesOwnPosition() {
+        WindowDataSetIterator original = builder().build();
+        epoch(original);
+        original.reset();
+        original.next();
+        StreamPosition saved = original.streamPosition();
+        assertEquals(new StreamPosition(1, 3), saved);
+        assertEquals(java.util.OptionalLong.of(10), original.itemsPerEpoch());
+        WindowDataSetIterator resumed = builder().build();
+        resumed.seekStream(saved);
+        assertEquals(original.position(), resumed.position());
+        assertEquals(epoch(original), epoch(resumed));
+        assertThrows(InvalidConfigException.class, () -> resumed.seekStream(new StreamPosition(0, 11)));
     }
 
     @Test

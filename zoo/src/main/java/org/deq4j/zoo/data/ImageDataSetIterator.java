@@ -3,6 +3,7 @@ package org.deq4j.zoo.data;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -12,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
@@ -26,7 +29,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p><b>Determinism and resuming.</b> The order of epoch {@code e} is a permutation drawn from
  * (seed, e) and each sample's augmentation from (seed, e, image index), so a batch depends only on
  * its {@link Position}. {@link #position()} tells where the iterator is; {@link #seek(Position)}
- * puts it back there, e.g. when training resumes from a checkpoint.
+ * puts it back there, e.g. when training resumes from a checkpoint. The same in the trainer's terms:
+ * {@link #streamPosition()} / {@link #seekStream(StreamPosition)} (offset = images).
  *
  * <p><b>Epochs.</b> {@link #reset()} starts the next epoch if any batch of the current one was
  * taken, and is a no-op on an untouched epoch (DL4J calls reset defensively before fitting).
@@ -38,7 +42,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * false so DL4J does not add a second prefetch layer. Not thread-safe: use from one thread;
  * {@link #close()} stops the prefetch thread early.
  */
-public final class ImageDataSetIterator implements DataSetIterator, AutoCloseable {
+public final class ImageDataSetIterator implements DataSetIterator, ResumableIterator, AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -115,6 +119,32 @@ public final class ImageDataSetIterator implements DataSetIterator, AutoCloseabl
         epoch = p.epoch();
         cursor = p.sample();
         schedule();
+    }
+
+    /** {@link #position()} for the trainer: offset counts images. */
+    @Override
+    public StreamPosition streamPosition() {
+        return new StreamPosition(epoch, cursor);
+    }
+
+    /**
+     * {@link #seek(Position)} from the trainer's position.
+     *
+     * @throws InvalidConfigException if the offset exceeds the data set size
+     */
+    @Override
+    public void seekStream(StreamPosition position) {
+        if (position.offset() > data.size()) {
+            throw new InvalidConfigException("position offset " + position.offset() + " is beyond the " + data.size()
+                    + " images of " + data.name());
+        }
+        seek(new Position(position.epoch(), (int) position.offset()));
+    }
+
+    /** Images per epoch. */
+    @Override
+    public OptionalLong itemsPerEpoch() {
+        return OptionalLong.of(data.size());
     }
 
     /** The data set being iterated. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.deq4j.train.StreamPosition;
 import org.deq4j.zoo.data.ImageDataSetIterator.Position;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
@@ -106,6 +107,22 @@ class ImageDataSetIteratorTest {
             assertEquals(new Position(0, 5), it.position());
             it.reset();
             assertEquals(new Position(1, 0), it.position());
+        }
+    }
+
+    @Test
+    void trainerPositionMatchesOwnPosition() {
+        try (ImageDataSetIterator a = base().build(); ImageDataSetIterator b = base().build()) {
+            a.reset();
+            a.next();
+            a.next();
+            StreamPosition p = a.streamPosition();
+            assertEquals(new StreamPosition(a.position().epoch(), a.position().sample()), p);
+            assertEquals(java.util.OptionalLong.of(23), a.itemsPerEpoch());
+            b.seekStream(p);
+            assertEquals(a.position(), b.position());
+            assertArrayEquals(epochOrder(a), epochOrder(b));
+            assertThrows(org.deq4j.core.InvalidConfigException.class, () -> b.seekStream(new StreamPosition(0, 24)));
         }
     }
 

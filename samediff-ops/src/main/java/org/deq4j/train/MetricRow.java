@@ -1,0 +1,26 @@
+package org.deq4j.train;
+
+/**
+ * One row of the training log: a training step or an end-of-epoch evaluation. Unknown values are
+ * NaN (doubles) or -1 (byte counts) and appear as empty CSV cells.
+ *
+ * @param kind       {@code TRAIN} or {@code EVAL}
+ * @param step       global step count after the step (train) or at the evaluation (eval)
+ * @param epoch      completed epochs before the step (train) or after the epoch (eval)
+ * @param loss       training loss of the step, without the weight-decay term (NaN for eval rows)
+ * @param lr         learning rate used by the step
+ * @param metric     the configured metric: on the step's batch before its update (only every
+ *                   {@code metricEvery} steps) or over the evaluation data
+ * @param throughput items per second for the step, batch loading included (NaN for eval rows)
+ * @param cellEvals  cell evaluations of the step, from the {@link StepStatsSource}
+ * @param heapBytes  {@link MemoryUsage#heap()} after the step
+ * @param rssBytes  {@link MemoryUsage#rss()} after the step
+ */
+public record MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
+        double cellEvals, long heapBytes, long rssBytes) {
+
+    /** Row kinds. */
+    public enum Kind {
+        TRAIN, EVAL
+    }
+}

@@ -1,0 +1,82 @@
+package org.deq4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.InvalidConfigException;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.dataset.DataSet;
+
+/** DL4J Adam + post-updater WeightDecay against a hand-written AdamW, including a mid-run learning-rate change. */
+class AdamWTest {
+    private static final double B1 = 0.9;
+    private static final double B2 = 0.999;
+    private static final double EPS = 1e-8;
+
+    /** Raw gradient of the mean loss at the graph's current parameters, from a copy of the graph. */
+    private static double[] gradient(ComputationGraph graph, DataSet batch) {
+        ComputationGraph copy = graph.clone();
+        copy.setInputs(batch.getFeatures());
+        copy.setLabels(batch.getLabels());
+        copy.computeGradientAndScore();
+        double[] g = copy.gradient().gradient().toDoubleVector();
+        for (int i = 0; i < g.length; i++) {
+            g[i] /= batch.numExamples(); // DL4J's updater divides the summed gradient by the minibatch size
+        }
+        return g;
+    }
+
+    @Test
+    void matchesDecoupledReferenceAndFollowsLearningRateChanges() {
+        double wd = 0.05;
+        ComputationGraph graph = TinyModels.mlp(4, 6, 3, 3e-3, wd, 7);
+        // DL4J attaches the global weight decay twice to each of the 2 layers' weights and biases
+        assertEquals(4, AdamW.removeDuplicateRegularization(graph));
+        assertEquals(0, AdamW.removeDuplicateRegularization(graph));
+        BlobIterator data = new BlobIterator(64, 4, 3, 16, 1, 2);
+        double[] p = graph.params().toDoubleVector();
+        double[] coupled = p.clone();
+        double[] m = new double[p.length];
+        double[] v = new double[p.length];
+        double[] mc = new double[p.length];
+        double[] vc = new double[p.length];
+        double[] lrs = {3e-3, 3e-3, 1e-3, 2.5e-4};
+        double maxCoupledGap = 0;
+        for (int t = 1; t <= lrs.length; t++) {
+            double lr = lrs[t - 1];
+            AdamW.setLearningRate(graph, lr);
+            DataSet batch = data.next();
+            double[] g = gradient(graph, batch);
+            double alpha = lr * Math.sqrt(1 - Math.pow(B2, t)) / (1 - Math.pow(B1, t));
+            for (int i = 0; i < p.length; i++) {
+                m[i] = B1 * m[i] + (1 - B1) * g[i];
+                v[i] = B2 * v[i] + (1 - B2) * g[i] * g[i];
+                p[i] -= alpha * m[i] / (Math.sqrt(v[i]) + EPS) + lr * wd * p[i];
+                // coupled (Adam with L2 in the gradient), driven by the same gradients: must differ
+                double gc = g[i] + wd * coupled[i];
+                mc[i] = B1 * mc[i] + (1 - B1) * gc;
+                vc[i] = B2 * vc[i] + (1 - B2) * gc * gc;
+                coupled[i] -= alpha * mc[i] / (Math.sqrt(vc[i]) + EPS);
+            }
+            graph.fit(batch);
+            double[] actual = graph.params().toDoubleVector();
+            for (int i = 0; i < p.length; i++) {
+                assertEquals(p[i], actual[i], 1e-12, "step " + t + " parameter " + i);
+                maxCoupledGap = Math.max(maxCoupledGap, Math.abs(coupled[i] - actual[i]));
+            }
+            coupled = actual.clone(); // re-anchor so the gap measures one step of difference
+            System.arraycopy(m, 0, mc, 0, m.length);
+            System.arraycopy(v, 0, vc, 0, v.length);
+        }
+        assertTrue(maxCoupledGap > 1e-6, "coupled L2 would give the same result: " + maxCoupledGap);
+    }
+
+    @Test
+    void rejectsBadRates() {
+        ComputationGraph graph = TinyModels.mlp(2, 2, 2, 1e-3, 0, 1);
+        assertThrows(InvalidConfigException.class, () -> AdamW.setLearningRate(graph, 0));
+        assertThrows(InvalidConfigException.class, () -> AdamW.setLearningRate(graph, Double.NaN));
+    }
+}
