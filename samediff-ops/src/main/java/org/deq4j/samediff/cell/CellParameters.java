@@ -53,8 +53,13 @@ public final class CellParameters {
         return List.copyOf(vars);
     }
 
-    /** The initial value of one parameter, drawn from {@code rng} if random. */
-    static INDArray initialValue(ParamSpec spec, Random rng, DataType dtype) {
+    /**
+     * The initial value of one parameter, drawn from {@code rng} if random (public so that DL4J's DEQ
+     * layers, which initialise views of their network's parameter vector, draw the same numbers).
+     *
+     * @throws InvalidConfigException if a dimension is not positive or a random parameter has no positive fan-in
+     */
+    public static INDArray initialValue(ParamSpec spec, Random rng, DataType dtype) {
         long[] shape = spec.shape();
         for (long s : shape) {
             if (s < 1) {

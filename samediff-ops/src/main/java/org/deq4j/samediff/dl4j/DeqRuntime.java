@@ -52,7 +52,7 @@ final class DeqRuntime {
 
     /**
      * @param name       the vertex or layer name, for errors
-     * @param paramTable the parameter views by {@link ParamSpec#name()}
+     * @param paramTable the parameter views by DL4J key ({@code DeqSettings.key} of {@link ParamSpec#name()})
      * @param dataType   the network's data type
      * @throws InvalidConfigException if the configuration's compute type is not the network's
      */
@@ -143,7 +143,7 @@ final class DeqRuntime {
             backwardCount++;
             List<ParamSpec> specs = graphCell.parameters();
             for (int i = 0; i < specs.size(); i++) {
-                gradTable.get(specs.get(i).name()).assign(g.gParams().get(i));
+                gradTable.get(DeqSettings.key(specs.get(i).name())).assign(g.gParams().get(i));
             }
             INDArray gx = g.gx().part(0);
             return gx.dataType() == dataType ? gx : gx.castTo(dataType);
@@ -163,7 +163,7 @@ final class DeqRuntime {
         if (cell == null || !Arrays.equals(sample, cellInjectionShape)) {
             List<INDArray> views = new ArrayList<>();
             for (ParamSpec spec : graphCell.parameters()) {
-                views.add(paramTable.get(spec.name()));
+                views.add(paramTable.get(DeqSettings.key(spec.name())));
             }
             SameDiffCell c = GraphCellAdapter.toCell(graphCell, sample, views);
             long[] probeShape = x.shape().clone();

@@ -100,20 +100,49 @@ final class DeqSettings implements Serializable {
     }
 
     /**
-     * Declares the cell's parameters: randomly initialised ones as DL4J weights, constant-initialised
-     * ones (biases, normalisation gains and shifts) as DL4J biases.
+     * The DL4J key of a cell parameter: DL4J's updater splits "layer_param" keys at the last
+     * underscore, so underscores are dropped and the next letter is capitalised ("conv1_W" becomes
+     * "conv1W", "gn1_gamma" becomes "gn1Gamma").
+     */
+    static String key(String paramName) {
+        StringBuilder b = new StringBuilder(paramName.length());
+        boolean upper = false;
+        for (char c : paramName.toCharArray()) {
+            if (c == '_') {
+                upper = b.length() > 0;
+            } else {
+                b.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * Declares the cell's parameters under their {@link #key}s: randomly initialised ones as DL4J
+     * weights, constant-initialised ones (biases, normalisation gains and shifts) as DL4J biases.
+     *
+     * @throws InvalidConfigException if two parameter names give the same key
      */
     void defineParameters(SDLayerParams params) {
+        Map<String, String> seen = new LinkedHashMap<>();
         for (ParamSpec spec : cell().parameters()) {
+            String key = key(spec.name());
+            String other = seen.put(key, spec.name());
+            if (other != null || key.isEmpty()) {
+                throw new InvalidConfigException("graph cell '" + cellType + "' parameters '" + other + "' and '"
+                        + spec.name() + "' both map to the DL4J parameter key '" + key + "' (underscores are"
+                        + " removed: DL4J separates layer and parameter names with them)");
+            }
             if (spec.init() == ParamSpec.Init.NORMAL_FAN_IN) {
-                params.addWeightParam(spec.name(), spec.shape());
+                params.addWeightParam(key, spec.shape());
             } else {
-                params.addBiasParam(spec.name(), spec.shape());
+                params.addBiasParam(key, spec.shape());
             }
         }
     }
 
-    /** Writes the seeded initial values into the parameter views. */
+    /** Writes the seeded initial values into the parameter views (keyed by {@link #key}). */
     void initialise(Map<String, INDArray> params) {
         SeededParamInit.initialise(cell().parameters(), params, seed);
     }
