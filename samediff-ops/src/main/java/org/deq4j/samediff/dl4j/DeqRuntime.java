@@ -157,7 +157,10 @@ final class DeqRuntime {
         return s;
     }
 
-    /** The cell for x's per-sample shape, built (and checked once on a batch of one) when that shape is new. */
+    /**
+     * The cell for x's per-sample shape, built (and checked once, value and VJP, on a batch of one)
+     * when that shape is new.
+     */
     private Cell cellFor(INDArray x) {
         long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
         if (cell == null || !Arrays.equals(sample, cellInjectionShape)) {
@@ -170,7 +173,11 @@ final class DeqRuntime {
             probeShape[0] = 1;
             State probe = State.of(Nd4j.zeros(dataType, probeShape));
             try {
-                c.apply(c.initialState(probe, dataType), probe);
+                // A VJP, not apply: in M2.1 a SameDiff graph executed forward before its gradient function
+                // exists can give wrong gradients afterwards (seen with the conv cell: drift 8 instead of
+                // 1e-10); the first VJP creates the gradient function.
+                State z0 = c.initialState(probe, dataType);
+                c.valueAndVjp(z0, probe, z0);
             } catch (RuntimeException e) {
                 ShapeMismatchException error = new ShapeMismatchException("DEQ '" + name + "': graph cell '"
                         + graphCell.type() + "' " + graphCell.config() + " cannot take an input of shape "

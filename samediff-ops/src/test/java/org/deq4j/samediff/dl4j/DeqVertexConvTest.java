@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -29,9 +30,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * The RevDEQ conv cell (NCHW) in a DeqVertex: input [N, 2, 4, 4] -> DeqVertex -> softmax output
- * (DL4J adds the CNN-to-dense preprocessor): JSON round trip with identical outputs, and the same
- * initial parameters as {@link CellParameters#create} for the same seed. Gradients through this cell
- * are not checked here: see "Limits" in docs/dl4j.md.
+ * (DL4J adds the CNN-to-dense preprocessor): DL4J's gradient check with the reversible strategy, JSON
+ * round trip with identical outputs, and the same initial parameters as {@link CellParameters#create}
+ * for the same seed.
  */
 class DeqVertexConvTest {
     private static final ConvResidualCell CELL = new ConvResidualCell(2, 1, 1, 1e-5, false);
@@ -77,6 +78,28 @@ class DeqVertexConvTest {
         assertEquals(a.outputSingle(x), b.outputSingle(x));
         DeqGraphVertex v = (DeqGraphVertex) a.getVertex("deq");
         assertEquals(3, v.lastForwardStats().orElseThrow().maxSteps());
+    }
+
+    @Test
+    void gradientCheckPasses() {
+        ComputationGraph net = DeqNets.net(conf());
+        INDArray x = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(9), new long[] {2, 2, 4, 4})
+                .castTo(DataType.DOUBLE);
+        INDArray y = Nd4j.create(new double[][] {{1, 0}, {0, 1}});
+        // From z0 = 0 the first GroupNorm sees a constant zero map and outputs its shift; with the shift's
+        // initial value 0 the ReLU after it sits exactly on its kink, where central differences average
+        // the two one-sided slopes. Move the shift off the kink.
+        net.getVertex("deq").paramTable(false).get("gn1Beta").assign(0.05);
+        net.setInputs(x);
+        net.setLabels(y);
+        net.computeGradientAndScore();
+        for (ParamSpec spec : CELL.parameters()) {
+            INDArray g = net.gradient().getGradientFor("deq_" + DeqSettings.key(spec.name()));
+            assertTrue(g.norm2Number().doubleValue() > 1e-6, spec.name() + " has a non-trivial gradient");
+        }
+        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(net)
+                .inputs(new INDArray[] {x}).labels(new INDArray[] {y})
+                .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)));
     }
 
     @Test
