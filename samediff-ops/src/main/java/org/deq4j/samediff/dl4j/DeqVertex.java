@@ -51,8 +51,11 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * must be {@link GraphCells#register registered} before a configuration holding it is read.
  *
  * <p>Parameters. The cell's {@link ParamSpec}s define the vertex's parameters, which live in the
- * network's flattened parameter vector and are initialised from {@link #getSeed() the seed}
- * ({@code NORMAL_FAN_IN}: normal with std {@code 1/sqrt(fanIn)}). Randomly initialised parameters
+ * network's flattened parameter vector and are initialised from {@link #getSeed() the seed} with the
+ * values {@link org.deq4j.samediff.cell.CellParameters#create} draws ({@code NORMAL_FAN_IN}: normal
+ * with std {@code 1/sqrt(fanIn)}). Their DL4J keys drop the underscores of the cell's names
+ * ({@code conv1_W} becomes {@code conv1W}), because DL4J's updater splits "vertex_param" keys at the
+ * last underscore. Randomly initialised parameters
  * are DL4J weight parameters; constant-initialised ones (biases, normalisation gains and shifts)
  * are bias parameters, so weight regularisation skips them and a bias updater applies to them.
  * Updater, regularisation and gradient normalisation are inherited from the network's global
