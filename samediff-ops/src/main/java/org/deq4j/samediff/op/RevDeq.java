@@ -1,0 +1,173 @@
+package org.deq4j.samediff.op;
+
+import java.util.List;
+import java.util.Objects;
+
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.samediff.cell.CellParameters;
+import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.ParamSpec;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A Reversible DEQ layer for SameDiff graphs: {@code z* ≈ f(z*, x; θ)} by the reversible solver,
+ * differentiated by the exact reversible backward with the trajectory rebuilt, not stored.
+ *
+ * <pre>{@code
+ * RevDeq deq = RevDeq.builder().cell(new MlpCell(64, 32)).beta(0.8).maxSteps(4).build();
+ * List<SDVariable> theta = RevDeq.createParameters(sd, deq.cell(), "deq_", 42, DataType.FLOAT);
+ * SDVariable z = deq.apply(sd, x, theta);       // then use z in the rest of the graph
+ * }</pre>
+ *
+ * The graph then works with {@code calculateGradients}, {@code fit} and {@code save}/{@code load}:
+ * both the forward solve and the backward pass are SameDiff while loops inside two custom ops
+ * ({@link RevDeqForwardOp}, {@link RevDeqBackwardOp}). Instances are immutable.
+ */
+public final class RevDeq {
+    static {
+        RevDeqOps.register();
+    }
+
+    private final GraphCell cell;
+    private final double beta;
+    private final int maxSteps;
+    private final double tol;
+    private final DataType stateType;
+    private final DataType computeType;
+
+    private RevDeq(Builder b) {
+        this.cell = Objects.requireNonNull(b.cell, "cell: set it with builder().cell(...)");
+        this.beta = b.beta;
+        this.maxSteps = b.maxSteps;
+        this.tol = b.tol;
+        this.stateType = b.stateType;
+        this.computeType = b.computeType;
+        spec(new long[] {-1}); // validates the settings now rather than at apply time
+    }
+
+    /**
+     * A builder with the RevDEQ vision defaults: β = 0.8, 4 steps, tolerance 1e-6, float64 state,
+     * float32 cell.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public GraphCell cell() {
+        return cell;
+    }
+
+    /**
+     * Adds the layer to {@code sd} and returns z_N, the fixed-point estimate, in the state type.
+     *
+     * @param x      the injection; its shape must be known up to the batch dimension
+     * @param params the cell's parameters in {@link GraphCell#parameters()} order
+     * @throws ShapeMismatchException if the parameters do not match the cell or x's shape is unknown
+     */
+    public SDVariable apply(SameDiff sd, SDVariable x, List<SDVariable> params) {
+        return solve(sd, x, params).z();
+    }
+
+    /**
+     * Like {@link #apply} but also returns y_N and the per-sample step counts.
+     */
+    public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
+        List<ParamSpec> specs = cell.parameters();
+        if (params.size() != specs.size()) {
+            throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
+                    + specs + ", got " + params.size());
+        }
+        long[] xShape = x.getShape();
+        if (xShape == null) {
+            throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown: RevDEQ needs it"
+                    + " (up to the batch dimension) to shape the state; give the placeholder a shape");
+        }
+        long[] in = xShape.clone();
+        in[0] = -1;
+        long[] stateShape = cell.stateShape(in);
+        stateShape[0] = -1;
+        SDVariable[] out = new RevDeqForwardOp(sd, x, params, spec(stateShape)).outputVariables();
+        return new Outputs(out[0], out[1], out[2]);
+    }
+
+    /**
+     * Creates {@code cell}'s parameters as trainable variables named {@code prefix + name},
+     * initialised from their {@link ParamSpec}s with a generator seeded by {@code seed}.
+     */
+    public static List<SDVariable> createParameters(SameDiff sd, GraphCell cell, String prefix, long seed,
+            DataType type) {
+        return CellParameters.create(sd, cell, prefix, seed, type);
+    }
+
+    private RevDeqSpec spec(long[] stateShape) {
+        return new RevDeqSpec(cell, beta, maxSteps, tol, stateType, computeType, stateShape);
+    }
+
+    /**
+     * The forward op's outputs.
+     *
+     * @param z     z_N, the layer's output (state type)
+     * @param y     y_N, the reversible solver's second sequence
+     * @param steps per-sample number of steps taken, shape (batch), in the state type
+     */
+    public record Outputs(SDVariable z, SDVariable y, SDVariable steps) {
+    }
+
+    /** Builder of {@link RevDeq}; see {@link RevDeq#builder()} for the defaults. */
+    public static final class Builder {
+        private GraphCell cell;
+        private double beta = 0.8;
+        private int maxSteps = 4;
+        private double tol = 1e-6;
+        private DataType stateType = DataType.DOUBLE;
+        private DataType computeType = DataType.FLOAT;
+
+        private Builder() {
+        }
+
+        public Builder cell(GraphCell cell) {
+            this.cell = cell;
+            return this;
+        }
+
+        /** Relaxation in (0, 2), not 1. */
+        public Builder beta(double beta) {
+            this.beta = beta;
+            return this;
+        }
+
+        public Builder maxSteps(int maxSteps) {
+            this.maxSteps = maxSteps;
+            return this;
+        }
+
+        /** Relative residual at which a sample stops. */
+        public Builder tol(double tol) {
+            this.tol = tol;
+            return this;
+        }
+
+        /** Data type of y, z and their gradients; float64 keeps the reverse reconstruction exact. */
+        public Builder stateType(DataType stateType) {
+            this.stateType = stateType;
+            return this;
+        }
+
+        /** Data type the cell (and its parameters) compute in. */
+        public Builder computeType(DataType computeType) {
+            this.computeType = computeType;
+            return this;
+        }
+
+        /** @throws InvalidConfigException if a setting is out of range */
+        public RevDeq build() {
+            if (cell == null) {
+                throw new InvalidConfigException("RevDeq needs a cell: builder().cell(...)");
+            }
+            return new RevDeq(this);
+        }
+    }
+}
