@@ -90,7 +90,8 @@ public final class RevDeq {
         long[] stateShape = cell.stateShape(in);
         stateShape[0] = -1;
         SDVariable[] out = new RevDeqForwardOp(sd, x, params, spec(stateShape)).outputVariables();
-        return new Outputs(out[0], out[1], out[2]);
+        return new Outputs(RevDeqForwardOp.asTensor(out[0]), RevDeqForwardOp.asTensor(out[1]),
+                RevDeqForwardOp.asTensor(out[2]));
     }
 
     /**

@@ -140,6 +140,15 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         return new SDVariable[] {out[2], out[1], out[5]};
     }
 
+    /**
+     * {@code v} passed through a native op. M2.1's training session reads op results as plain
+     * tensors, which an {@code Invoke} op does not produce (its results are "values"): a gradient or
+     * loss read straight from one is null there (see docs/samediff-limitations.md).
+     */
+    static SDVariable asTensor(SDVariable v) {
+        return v.mul(1.0);
+    }
+
     /** Per-sample relative residual ‖z - f(z)‖ / (1e-5 + ‖f(z)‖), shape (batch). */
     private SDVariable residual(SDVariable z, SDVariable fz) {
         int[] dims = spec.sampleDims();
@@ -167,6 +176,11 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         in[args.length + 2] = outs[2];
         in[args.length + 3] = gz;
         in[args.length + 4] = gy;
-        return Arrays.asList(new RevDeqBackwardOp(sameDiff, in, spec).outputVariables());
+        SDVariable[] g = new RevDeqBackwardOp(sameDiff, in, spec).outputVariables();
+        List<SDVariable> out = new ArrayList<>(g.length);
+        for (SDVariable gi : g) {
+            out.add(asTensor(gi));
+        }
+        return out;
     }
 }

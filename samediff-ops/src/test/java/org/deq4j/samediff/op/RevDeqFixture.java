@@ -34,6 +34,7 @@ final class RevDeqFixture {
     final INDArray x;
     final INDArray c;
     final SameDiff sd;
+    final RevDeq.Outputs outputs;
     final SDVariable z;
     final SDVariable loss;
     final double beta;
@@ -55,7 +56,8 @@ final class RevDeqFixture {
                 sd.var("b", p.get(2).dup()));
         RevDeq deq = RevDeq.builder().cell(new MlpCell(STATE, INPUT)).beta(beta).maxSteps(steps).tol(tol)
                 .stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build();
-        z = deq.apply(sd, xv, params);
+        outputs = deq.solve(sd, xv, params);
+        z = outputs.z();
         loss = z.mul(sd.constant("c", c)).sum();
         loss.markAsLoss();
     }

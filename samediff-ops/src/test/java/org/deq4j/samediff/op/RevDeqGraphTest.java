@@ -1,0 +1,169 @@
+package org.deq4j.samediff.op;
+
+import static org.deq4j.samediff.op.RevDeqOpTest.assertClose;
+import static org.deq4j.samediff.op.RevDeqOpTest.maxAbs;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.deq4j.core.Deq;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.adjoint.DeqGradients;
+import org.deq4j.core.adjoint.DeqSolution;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.cell.TanhMlpCell;
+import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.deq4j.core.state.State;
+import org.deq4j.samediff.cell.MlpCell;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+/** The RevDEQ op inside whole SameDiff workflows: finite differences, early stopping, fit, save/load. */
+class RevDeqGraphTest {
+
+    @Test
+    void gradientsMatchCentralFiniteDifferences() {
+        RevDeqFixture f = new RevDeqFixture(0.8, 4, 1e-12, 11);
+        Map<String, INDArray> g = f.gradients();
+        double eps = 1e-6;
+        int[][] entries = {{0, 0, 1}, {0, 3, 5}, {1, 2, 4}, {2, 0, 6}};
+        for (int[] e : entries) {
+            INDArray p = f.sd.getVariable(RevDeqFixture.PARAMS[e[0]]).getArr();
+            double orig = p.getDouble(e[1], e[2]);
+            p.putScalar(e[1], e[2], orig + eps);
+            double up = loss(f);
+            p.putScalar(e[1], e[2], orig - eps);
+            double down = loss(f);
+            p.putScalar(e[1], e[2], orig);
+            double fd = (up - down) / (2 * eps);
+            double an = g.get(RevDeqFixture.PARAMS[e[0]]).getDouble(e[1], e[2]);
+            assertEquals(fd, an, 1e-7 * Math.max(1, Math.abs(fd)),
+                    RevDeqFixture.PARAMS[e[0]] + Map.of("row", e[1], "col", e[2]));
+        }
+    }
+
+    private static double loss(RevDeqFixture f) {
+        return f.sd.output(f.placeholders(), f.loss.name()).get(f.loss.name()).getDouble(0);
+    }
+
+    @Test
+    void samplesStopSeparatelyAsInTheCoreEngine() {
+        // a loose tolerance and a generous budget: samples converge after different numbers of steps
+        RevDeqFixture f = new RevDeqFixture(0.8, 40, 1e-6, 5);
+        f.x.getRow(0).muli(0.05);
+        f.x.getRow(2).muli(4.0);
+        RevDeq.Outputs outs = f.outputs;
+        Map<String, INDArray> o = f.sd.output(f.placeholders(), outs.z().name(), outs.steps().name());
+        DeqSolution ref = f.coreSolution();
+        int[] refSteps = ref.stats().steps();
+        double[] steps = o.get(outs.steps().name()).toDoubleVector();
+        for (int i = 0; i < refSteps.length; i++) {
+            assertEquals(refSteps[i], steps[i], "steps of sample " + i);
+        }
+        assertTrue(java.util.Arrays.stream(refSteps).distinct().count() > 1,
+                "test setup: samples should stop at different steps, got " + java.util.Arrays.toString(refSteps));
+        assertTrue(maxAbs(o.get(outs.z().name()).sub(ref.z().part(0))) <= 1e-12);
+
+        Map<String, INDArray> g = f.gradients();
+        DeqGradients rg = ref.backward(State.of(f.c));
+        assertClose(rg.gx().part(0), g.get("x"), "x");
+        for (int i = 0; i < RevDeqFixture.PARAMS.length; i++) {
+            assertClose(rg.gParams().get(i), g.get(RevDeqFixture.PARAMS[i]), RevDeqFixture.PARAMS[i]);
+        }
+    }
+
+    @Test
+    void saveAndLoadKeepOutputsAndGradients(@TempDir Path dir) {
+        RevDeqFixture f = new RevDeqFixture(1.2, 4, 1e-10, 3);
+        INDArray z = f.output();
+        Map<String, INDArray> g = f.gradients();
+        File file = dir.resolve("revdeq.sd").toFile();
+        f.sd.save(file, false);
+        SameDiff loaded = SameDiff.load(file, false);
+        INDArray z2 = loaded.output(f.placeholders(), f.z.name()).get(f.z.name());
+        assertArrayEquals(z.ravel().toDoubleVector(), z2.ravel().toDoubleVector(), 0.0);
+        loaded.setLossVariables(f.loss.name());
+        Map<String, INDArray> g2 = loaded.calculateGradients(f.placeholders(), "x", "W", "U", "b");
+        for (String k : List.of("x", "W", "U", "b")) {
+            assertArrayEquals(g.get(k).ravel().toDoubleVector(), g2.get(k).ravel().toDoubleVector(), 0.0, k);
+        }
+    }
+
+    @Test
+    void mixedPrecisionMatchesCoreMixedPolicy() {
+        int batch = 3;
+        TanhMlpCell cell = TanhMlpCell.random(8, 5, 0.6, 21, DataType.FLOAT);
+        INDArray x = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(22), new long[] {batch, 5})
+                .castTo(DataType.FLOAT);
+        INDArray c = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(23), new long[] {batch, 8}).castTo(DataType.DOUBLE);
+        SameDiff sd = SameDiff.create();
+        SDVariable xv = sd.placeHolder("x", DataType.FLOAT, -1, 5);
+        List<INDArray> p = cell.parameters();
+        List<SDVariable> params = List.of(sd.var("W", p.get(0).dup()), sd.var("U", p.get(1).dup()),
+                sd.var("b", p.get(2).dup()));
+        SDVariable z = RevDeq.builder().cell(new MlpCell(8, 5)).beta(0.8).maxSteps(4).build().apply(sd, xv, params);
+        assertEquals(DataType.DOUBLE, z.dataType());
+        z.mul(sd.constant(c)).sum().markAsLoss();
+        Map<String, INDArray> ph = Map.of("x", x);
+        INDArray zs = sd.output(ph, z.name()).get(z.name());
+        Map<String, INDArray> g = sd.calculateGradients(ph, "x", "W", "U", "b");
+
+        DeqSolution ref = Deq.of(DeqConfig.builder().solver(new ReversibleSolver(0.8)).adjoint(new ReversibleAdjoint())
+                .maxSteps(4).precision(PrecisionPolicy.MIXED).build()).solve(cell, x);
+        assertTrue(maxAbs(zs.sub(ref.z().part(0))) <= 1e-6, "forward differs by " + maxAbs(zs.sub(ref.z().part(0))));
+        DeqGradients rg = ref.backward(State.of(c));
+        assertEquals(DataType.FLOAT, g.get("W").dataType());
+        assertEquals(DataType.FLOAT, g.get("x").dataType());
+        String[] names = {"W", "U", "b"};
+        for (int i = 0; i < names.length; i++) {
+            INDArray e = rg.gParams().get(i).castTo(DataType.DOUBLE);
+            double err = maxAbs(e.sub(g.get(names[i]).castTo(DataType.DOUBLE)));
+            assertTrue(err <= 1e-4 * Math.max(1, maxAbs(e)), names[i] + " differs by " + err);
+        }
+    }
+
+    @Test
+    void fitWithAdamLowersTheLoss() {
+        var rng = Nd4j.getRandomFactory().getNewRandomInstance(31);
+        int n = 16;
+        INDArray x = Nd4j.randn(rng, new long[] {n, 5}).castTo(DataType.FLOAT);
+        INDArray w = Nd4j.randn(rng, new long[] {5, 2}).castTo(DataType.FLOAT);
+        INDArray y = org.nd4j.linalg.ops.transforms.Transforms.tanh(x.mmul(w));
+
+        SameDiff sd = SameDiff.create();
+        SDVariable xv = sd.placeHolder("x", DataType.FLOAT, -1, 5);
+        SDVariable label = sd.placeHolder("label", DataType.FLOAT, -1, 2);
+        MlpCell cell = new MlpCell(8, 5);
+        List<SDVariable> params = RevDeq.createParameters(sd, cell, "deq_", 7, DataType.FLOAT);
+        SDVariable z = RevDeq.builder().cell(cell).beta(0.8).maxSteps(3).build().apply(sd, xv, params);
+        SDVariable head = sd.var("head", Nd4j.randn(rng, new long[] {8, 2}).castTo(DataType.FLOAT).muli(0.3));
+        SDVariable pred = z.castTo(DataType.FLOAT).mmul(head);
+        SDVariable loss = sd.loss.meanSquaredError("loss", label, pred, null);
+        sd.setLossVariables(loss);
+        sd.setTrainingConfig(TrainingConfig.builder().updater(new Adam(0.03))
+                .dataSetFeatureMapping("x").dataSetLabelMapping("label").build());
+
+        Map<String, INDArray> ph = Map.of("x", x, "label", y);
+        double before = sd.output(ph, "loss").get("loss").getDouble(0);
+        DataSet ds = new DataSet(x, y);
+        for (int i = 0; i < 30; i++) {
+            sd.fit(ds);
+        }
+        double after = sd.output(ph, "loss").get("loss").getDouble(0);
+        assertTrue(after < 0.5 * before, "loss " + before + " -> " + after);
+    }
+}
