@@ -11,7 +11,6 @@ import org.deq4j.core.DeqException;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.Enter;
 
 /**
@@ -120,10 +119,5 @@ final class CellGraph {
     private static SDVariable gradientOrZero(SameDiff sd, Map<String, SDVariable> grads, SDVariable v) {
         SDVariable g = grads.get(v.name());
         return g != null ? g : sd.zerosLike(v);
-    }
-
-    /** {@code DataType} of the state, for callers building around the cell. */
-    DataType stateType() {
-        return spec.stateType();
     }
 }
