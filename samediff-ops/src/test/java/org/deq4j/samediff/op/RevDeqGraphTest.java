@@ -149,7 +149,7 @@ class RevDeqGraphTest {
         SDVariable label = sd.placeHolder("label", DataType.FLOAT, -1, 2);
         MlpCell cell = new MlpCell(8, 5);
         List<SDVariable> params = RevDeq.createParameters(sd, cell, "deq_", 7, DataType.FLOAT);
-        SDVariable z = RevDeq.builder().cell(cell).beta(0.8).maxSteps(3).build().apply(sd, xv, params);
+        SDVariable z = RevDeq.builder().cell(cell).beta(0.8).maxSteps(2).build().apply(sd, xv, params);
         SDVariable head = sd.var("head", Nd4j.randn(rng, new long[] {8, 2}).castTo(DataType.FLOAT).muli(0.3));
         SDVariable pred = z.castTo(DataType.FLOAT).mmul(head);
         SDVariable loss = sd.loss.meanSquaredError("loss", label, pred, null);
@@ -160,7 +160,7 @@ class RevDeqGraphTest {
         Map<String, INDArray> ph = Map.of("x", x, "label", y);
         double before = sd.output(ph, "loss").get("loss").getDouble(0);
         DataSet ds = new DataSet(x, y);
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 20; i++) {
             sd.fit(ds);
         }
         double after = sd.output(ph, "loss").get("loss").getDouble(0);
