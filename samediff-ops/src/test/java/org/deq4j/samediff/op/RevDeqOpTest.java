@@ -5,10 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 
+import org.deq4j.core.Deq;
+import org.deq4j.core.DeqConfig;
 import org.deq4j.core.adjoint.DeqGradients;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class RevDeqOpTest {
 
@@ -26,6 +34,18 @@ class RevDeqOpTest {
         for (int i = 0; i < RevDeqFixture.PARAMS.length; i++) {
             assertClose(ref.gParams().get(i), g.get(RevDeqFixture.PARAMS[i]), RevDeqFixture.PARAMS[i]);
         }
+    }
+
+    @Test
+    void batchSizeMayChangeBetweenCalls() {
+        RevDeqFixture f = new RevDeqFixture(0.8, 4, 1e-10, 9);
+        f.output();
+        INDArray x5 = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(99), new long[] {5, RevDeqFixture.INPUT})
+                .castTo(DataType.DOUBLE);
+        INDArray z5 = f.sd.output(Map.of("x", x5), f.z.name()).get(f.z.name());
+        INDArray ref = Deq.of(DeqConfig.builder().solver(new ReversibleSolver(0.8)).adjoint(new ReversibleAdjoint())
+                .maxSteps(4).tol(1e-10).precision(PrecisionPolicy.DOUBLE).build()).solve(f.coreCell, x5).z().part(0);
+        assertTrue(maxAbs(z5.sub(ref)) <= 1e-12, "forward differs by " + maxAbs(z5.sub(ref)));
     }
 
     static void assertClose(INDArray expected, INDArray actual, String what) {
