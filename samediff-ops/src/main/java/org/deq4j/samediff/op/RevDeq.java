@@ -1,5 +1,6 @@
 package org.deq4j.samediff.op;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -10,6 +11,8 @@ import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -68,13 +71,17 @@ public final class RevDeq {
      * @throws ShapeMismatchException if the parameters do not match the cell or x's shape is unknown
      */
     public SDVariable apply(SameDiff sd, SDVariable x, List<SDVariable> params) {
-        return solve(sd, x, params).z();
+        return build(sd, x, params, false).z();
     }
 
     /**
-     * Like {@link #apply} but also returns y_N and the per-sample step counts.
+     * Like {@link #apply} but also returns y_N and the per-sample step counts, as ordinary tensors.
      */
     public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
+        return build(sd, x, params, true);
+    }
+
+    private Outputs build(SameDiff sd, SDVariable x, List<SDVariable> params, boolean exposeAll) {
         List<ParamSpec> specs = cell.parameters();
         if (params.size() != specs.size()) {
             throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
@@ -90,8 +97,34 @@ public final class RevDeq {
         long[] stateShape = cell.stateShape(in);
         stateShape[0] = -1;
         SDVariable[] out = new RevDeqForwardOp(sd, x, params, spec(stateShape)).outputVariables();
-        return new Outputs(RevDeqForwardOp.asTensor(out[0]), RevDeqForwardOp.asTensor(out[1]),
-                RevDeqForwardOp.asTensor(out[2]));
+        SDVariable z = RevDeqForwardOp.asTensor(out[0]);
+        if (!exposeAll) {
+            hideFromLossInference(sd, z, out[1], out[2]);
+            return new Outputs(z, out[1], out[2]);
+        }
+        SDVariable y = RevDeqForwardOp.asTensor(out[1]);
+        SDVariable steps = RevDeqForwardOp.asTensor(out[2]);
+        hideFromLossInference(sd, z, y, steps);
+        return new Outputs(z, y, steps);
+    }
+
+    /**
+     * Makes y_N and steps control dependencies of the op producing z. Both come out of the same op
+     * execution, so this never delays anything, but SameDiff no longer sees them as unconsumed
+     * outputs: when no loss is set it guesses the loss as "the one unconsumed float variable"
+     * (DL4J's SameDiffLayer relies on that guess), and y_N and steps would otherwise spoil it.
+     */
+    private static void hideFromLossInference(SameDiff sd, SDVariable z, SDVariable... extras) {
+        SameDiffOp zOp = sd.getOps().get(z.getCreator().getOwnName());
+        List<String> deps = new ArrayList<>(zOp.getControlDeps() == null ? List.of() : zOp.getControlDeps());
+        for (SDVariable v : extras) {
+            deps.add(v.name());
+            Variable var = sd.getVariables().get(v.name());
+            List<String> forOps = new ArrayList<>(var.getControlDepsForOp() == null ? List.of() : var.getControlDepsForOp());
+            forOps.add(zOp.getName());
+            var.setControlDepsForOp(forOps);
+        }
+        zOp.setControlDeps(deps);
     }
 
     /**

@@ -9,7 +9,9 @@ import org.deq4j.core.InvalidConfigException;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ops.custom.Invoke;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Base of the RevDEQ ops: an {@link Invoke} whose sub-graph (holding a SameDiff while loop) is
@@ -71,7 +73,11 @@ abstract class RevDeqSubGraphOp extends Invoke {
         }
         setSubGraphNames(in, out);
         if (sameDiff.getFunction(name) == null) {
-            sameDiff.putSubFunction(name, buildSubGraph(in, types, out));
+            // first use may happen during execution inside a DL4J workspace: the sub-graph's
+            // constants must not live there
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                sameDiff.putSubFunction(name, buildSubGraph(in, types, out));
+            }
         }
         return name;
     }
