@@ -40,6 +40,7 @@ public final class RevDeq {
     private final double tol;
     private final DataType stateType;
     private final DataType computeType;
+    private final long[] injectionShape;
 
     private RevDeq(Builder b) {
         this.cell = Objects.requireNonNull(b.cell, "cell: set it with builder().cell(...)");
@@ -48,6 +49,7 @@ public final class RevDeq {
         this.tol = b.tol;
         this.stateType = b.stateType;
         this.computeType = b.computeType;
+        this.injectionShape = b.injectionShape == null ? null : b.injectionShape.clone();
         spec(new long[] {-1}); // validates the settings now rather than at apply time
     }
 
@@ -87,10 +89,11 @@ public final class RevDeq {
             throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
                     + specs + ", got " + params.size());
         }
-        long[] xShape = x.getShape();
+        long[] xShape = injectionShape != null ? injectionShape : x.getShape();
         if (xShape == null) {
-            throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown: RevDEQ needs it"
-                    + " (up to the batch dimension) to shape the state; give the placeholder a shape");
+            throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown (SameDiff only knows"
+                    + " the shapes of placeholders and variables): RevDEQ needs it up to the batch dimension to shape"
+                    + " the state; set it with RevDeq.builder().injectionShape(...)");
         }
         long[] in = xShape.clone();
         in[0] = -1;
@@ -158,6 +161,7 @@ public final class RevDeq {
         private double tol = 1e-6;
         private DataType stateType = DataType.DOUBLE;
         private DataType computeType = DataType.FLOAT;
+        private long[] injectionShape;
 
         private Builder() {
         }
@@ -193,6 +197,16 @@ public final class RevDeq {
         /** Data type the cell (and its parameters) compute in. */
         public Builder computeType(DataType computeType) {
             this.computeType = computeType;
+            return this;
+        }
+
+        /**
+         * The injection's shape (the batch dimension is ignored), for injections whose shape SameDiff
+         * does not know, i.e. anything but a placeholder or variable: for example the output of
+         * another RevDEQ layer. By default the shape of x is used.
+         */
+        public Builder injectionShape(long... shape) {
+            this.injectionShape = shape.clone();
             return this;
         }
 

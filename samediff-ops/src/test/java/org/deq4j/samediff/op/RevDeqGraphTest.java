@@ -61,6 +61,38 @@ class RevDeqGraphTest {
     }
 
     @Test
+    void twoStackedLayersHaveCorrectGradients() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 3);
+        RevDeq.Builder b = RevDeq.builder().beta(0.8).maxSteps(3).tol(1e-12).stateType(DataType.DOUBLE)
+                .computeType(DataType.DOUBLE);
+        MlpCell c1 = new MlpCell(4, 3);
+        MlpCell c2 = new MlpCell(5, 4);
+        List<SDVariable> p1 = RevDeq.createParameters(sd, c1, "a_", 1, DataType.DOUBLE);
+        List<SDVariable> p2 = RevDeq.createParameters(sd, c2, "b_", 2, DataType.DOUBLE);
+        p1.get(0).getArr().muli(0.5);
+        p2.get(0).getArr().muli(0.5);
+        SDVariable z1 = b.cell(c1).build().apply(sd, x, p1);
+        SDVariable z2 = b.cell(c2).injectionShape(-1, 4).build().apply(sd, z1, p2);
+        SDVariable loss = z2.mul(sd.constant(Nd4j.createFromArray(new double[][] {{1, -2, 3, 0.5, -1}, {0.3, 2, -1, 1, 4}}))).sum();
+        loss.markAsLoss();
+        Map<String, INDArray> ph = Map.of("x", Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(4),
+                new long[] {2, 3}).castTo(DataType.DOUBLE));
+        Map<String, INDArray> g = sd.calculateGradients(ph, "a_U", "b_W");
+        for (String name : List.of("a_U", "b_W")) {
+            INDArray p = sd.getVariable(name).getArr();
+            double orig = p.getDouble(1, 2);
+            p.putScalar(1, 2, orig + 1e-6);
+            double up = sd.output(ph, loss.name()).get(loss.name()).getDouble(0);
+            p.putScalar(1, 2, orig - 1e-6);
+            double down = sd.output(ph, loss.name()).get(loss.name()).getDouble(0);
+            p.putScalar(1, 2, orig);
+            double fd = (up - down) / 2e-6;
+            assertEquals(fd, g.get(name).getDouble(1, 2), 1e-7 * Math.max(1, Math.abs(fd)), name);
+        }
+    }
+
+    @Test
     void samplesStopSeparatelyAsInTheCoreEngine() {
         // a loose tolerance and a generous budget: samples converge after different numbers of steps
         RevDeqFixture f = new RevDeqFixture(0.8, 40, 1e-6, 5);
