@@ -169,6 +169,32 @@ class RevDeqGraphTest {
     }
 
     @Test
+    void float64StateKeepsLongReverseLoopsAccurate() {
+        // 16 inverse steps amplify rounding by about 1/|1-β|^16 = 6.6e10 for β = 0.8: with the state in
+        // float64 the gradient stays as accurate as the float32 cell allows
+        TanhMlpCell cell = TanhMlpCell.random(32, 16, 0.9, 3, DataType.DOUBLE);
+        var rng = Nd4j.getRandomFactory().getNewRandomInstance(8);
+        INDArray x = Nd4j.randn(rng, new long[] {8, 16}).castTo(DataType.DOUBLE);
+        INDArray c = Nd4j.randn(rng, new long[] {8, 32}).castTo(DataType.DOUBLE);
+        INDArray ref = weightGradient(cell, x, c, DataType.DOUBLE, 16);
+        INDArray mixed = weightGradient(cell, x, c, DataType.FLOAT, 16);
+        double err = maxAbs(mixed.sub(ref)) / maxAbs(ref);
+        assertTrue(err <= 1e-5, "relative error of the mixed-precision gradient after 16 steps: " + err);
+    }
+
+    private static INDArray weightGradient(TanhMlpCell cell, INDArray x, INDArray c, DataType compute, int steps) {
+        SameDiff sd = SameDiff.create();
+        SDVariable xv = sd.placeHolder("x", compute, -1, x.size(1));
+        List<INDArray> p = cell.parameters();
+        List<SDVariable> params = List.of(sd.var("W", p.get(0).castTo(compute)), sd.var("U", p.get(1).castTo(compute)),
+                sd.var("b", p.get(2).castTo(compute)));
+        SDVariable z = RevDeq.builder().cell(new MlpCell((int) p.get(0).size(0), (int) x.size(1))).beta(0.8)
+                .maxSteps(steps).tol(1e-12).stateType(DataType.DOUBLE).computeType(compute).build().apply(sd, xv, params);
+        z.mul(sd.constant(c)).sum().markAsLoss();
+        return sd.calculateGradients(Map.of("x", x.castTo(compute)), "W").get("W").castTo(DataType.DOUBLE);
+    }
+
+    @Test
     void fitWithAdamLowersTheLoss() {
         var rng = Nd4j.getRandomFactory().getNewRandomInstance(31);
         int n = 16;
