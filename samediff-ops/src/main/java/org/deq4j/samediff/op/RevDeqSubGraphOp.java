@@ -52,10 +52,6 @@ abstract class RevDeqSubGraphOp extends Invoke {
      */
     abstract SameDiff buildSubGraph(String[] inputNames, DataType[] inputTypes, String[] outputNames);
 
-    RevDeqSpec spec() {
-        return spec;
-    }
-
     @Override
     public String getFunctionName() {
         requireSpec();

@@ -29,6 +29,7 @@ import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
@@ -218,9 +219,7 @@ class RevDeqGraphTest {
         Map<String, INDArray> ph = Map.of("x", x, "label", y);
         double before = sd.output(ph, "loss").get("loss").getDouble(0);
         DataSet ds = new DataSet(x, y);
-        for (int i = 0; i < 20; i++) {
-            sd.fit(ds);
-        }
+        sd.fit(new SingletonDataSetIterator(ds), 20);
         double after = sd.output(ph, "loss").get("loss").getDouble(0);
         assertTrue(after < 0.5 * before, "loss " + before + " -> " + after);
     }
