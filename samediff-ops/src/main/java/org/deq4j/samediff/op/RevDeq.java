@@ -99,7 +99,11 @@ public final class RevDeq {
         in[0] = -1;
         long[] stateShape = cell.stateShape(in);
         stateShape[0] = -1;
-        SDVariable[] out = new RevDeqForwardOp(sd, x, params, spec(stateShape)).outputVariables();
+        List<SDVariable> routedParams = new ArrayList<>(params.size());
+        for (SDVariable p : params) {
+            routedParams.add(routable(p));
+        }
+        SDVariable[] out = new RevDeqForwardOp(sd, routable(x), routedParams, spec(stateShape)).outputVariables();
         SDVariable z = RevDeqForwardOp.asTensor(out[0]);
         if (!exposeAll) {
             hideFromLossInference(sd, z, out[1], out[2]);
@@ -109,6 +113,15 @@ public final class RevDeq {
         SDVariable steps = RevDeqForwardOp.asTensor(out[2]);
         hideFromLossInference(sd, z, y, steps);
         return new Outputs(z, y, steps);
+    }
+
+    /**
+     * {@code v}, or for a constant a copy of it made by a native op: M2.1 cannot pass constants into
+     * an {@code Invoke} op ("Value inputs and inputs combined did not fulfill all arguments"; see
+     * docs/samediff-limitations.md).
+     */
+    private static SDVariable routable(SDVariable v) {
+        return v.isConstant() ? v.mul(1.0) : v;
     }
 
     /**

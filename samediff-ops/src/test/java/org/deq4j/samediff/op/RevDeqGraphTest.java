@@ -94,6 +94,24 @@ class RevDeqGraphTest {
     }
 
     @Test
+    void constantInjectionAndFrozenWeightsGiveTheSameResults() {
+        RevDeqFixture f = new RevDeqFixture(0.8, 4, 1e-10, 13);
+        Map<String, INDArray> g = f.gradients();
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.constant("xc", f.x.dup());
+        List<INDArray> p = f.coreCell.parameters();
+        List<SDVariable> params = List.of(sd.constant("Wc", p.get(0).dup()), sd.var("U", p.get(1).dup()),
+                sd.var("b", p.get(2).dup()));
+        SDVariable z = RevDeq.builder().cell(new MlpCell(RevDeqFixture.STATE, RevDeqFixture.INPUT)).beta(0.8).maxSteps(4)
+                .tol(1e-10).stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build().apply(sd, x, params);
+        z.mul(sd.constant("c", f.c)).sum().markAsLoss();
+        assertEquals(0.0, maxAbs(sd.output(Map.of(), z.name()).get(z.name()).sub(f.output())), 1e-15);
+        Map<String, INDArray> g2 = sd.calculateGradients(Map.of(), "U", "b");
+        assertClose(g.get("U"), g2.get("U"), "U");
+        assertClose(g.get("b"), g2.get("b"), "b");
+    }
+
+    @Test
     void samplesStopSeparatelyAsInTheCoreEngine() {
         // a loose tolerance and a generous budget: samples converge after different numbers of steps
         RevDeqFixture f = new RevDeqFixture(0.8, 40, 1e-6, 5);
