@@ -94,6 +94,34 @@ class RevDeqGraphTest {
     }
 
     @Test
+    void residualStageGradientOfTheInjectionMatchesFiniteDifferences() {
+        // the paper's stage x + DEQ(x): x's gradient comes from both paths
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 4);
+        MlpCell cell = new MlpCell(4, 4);
+        List<SDVariable> p = RevDeq.createParameters(sd, cell, "r_", 6, DataType.DOUBLE);
+        p.get(0).getArr().muli(0.5);
+        SDVariable z = RevDeq.builder().cell(cell).beta(1.2).maxSteps(4).tol(1e-12).stateType(DataType.DOUBLE)
+                .computeType(DataType.DOUBLE).build().apply(sd, x, p);
+        SDVariable out = x.add(z);
+        SDVariable loss = out.mul(out).sum();
+        loss.markAsLoss();
+        INDArray xa = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(12), new long[] {2, 4})
+                .castTo(DataType.DOUBLE);
+        INDArray g = sd.calculateGradients(Map.of("x", xa), "x").get("x");
+        for (int[] e : new int[][] {{0, 1}, {1, 3}}) {
+            double orig = xa.getDouble(e[0], e[1]);
+            xa.putScalar(e[0], e[1], orig + 1e-6);
+            double up = sd.output(Map.of("x", xa), loss.name()).get(loss.name()).getDouble(0);
+            xa.putScalar(e[0], e[1], orig - 1e-6);
+            double down = sd.output(Map.of("x", xa), loss.name()).get(loss.name()).getDouble(0);
+            xa.putScalar(e[0], e[1], orig);
+            double fd = (up - down) / 2e-6;
+            assertEquals(fd, g.getDouble(e[0], e[1]), 1e-7 * Math.max(1, Math.abs(fd)));
+        }
+    }
+
+    @Test
     void constantInjectionAndFrozenWeightsGiveTheSameResults() {
         RevDeqFixture f = new RevDeqFixture(0.8, 4, 1e-10, 13);
         Map<String, INDArray> g = f.gradients();
