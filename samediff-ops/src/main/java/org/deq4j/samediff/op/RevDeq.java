@@ -1,6 +1,7 @@
 package org.deq4j.samediff.op;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -88,6 +89,13 @@ public final class RevDeq {
         if (params.size() != specs.size()) {
             throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
                     + specs + ", got " + params.size());
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            long[] actual = params.get(i).getShape();
+            if (actual != null && !Arrays.equals(actual, specs.get(i).shape())) {
+                throw new ShapeMismatchException("parameter " + i + " ('" + params.get(i).name() + "') of cell '"
+                        + cell.type() + "' should be " + specs.get(i) + ", got shape " + Arrays.toString(actual));
+            }
         }
         long[] xShape = injectionShape != null ? injectionShape : x.getShape();
         if (xShape == null) {

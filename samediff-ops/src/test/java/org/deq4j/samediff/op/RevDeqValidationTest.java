@@ -37,6 +37,8 @@ class RevDeqValidationTest {
         assertThrows(ShapeMismatchException.class, () -> deq.apply(sd, x, params.subList(0, 2)));
         assertThrows(ShapeMismatchException.class,
                 () -> deq.apply(sd, sd.placeHolder("x5", DataType.FLOAT, -1, 5), params));
+        List<SDVariable> wrongShape = List.of(sd.var("Wbad", DataType.FLOAT, 3, 4), params.get(1), params.get(2));
+        assertThrows(ShapeMismatchException.class, () -> deq.apply(sd, x, wrongShape));
         SDVariable unknown = sd.placeHolder("xu", DataType.FLOAT, (long[]) null);
         assertThrows(ShapeMismatchException.class, () -> deq.apply(sd, unknown, params));
     }
