@@ -49,6 +49,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * with two hidden layers {@code mlp_W2} [h, h], {@code mlp_b2} [h], then {@code mlp_Wout} [h, d],
  * {@code mlp_bout} [d].
  *
+ * <p>Graph. Built from ops that all have gradients in SameDiff M2.1 ({@code reshape, permute, add, subtract,
+ * multiply, reduce_mean, rsqrt, xw_plus_b, matmul, softmax, sigmoid} and scalar ops); no sub-expression
+ * depends on parameters or on {@code x} alone, so the cell can sit inside a while-loop body with the
+ * parameters and the injection as outer values. The only constant is the causal mask.
+ *
  * @param dModel          model width d, at least 1 and divisible by {@code heads}
  * @param heads           attention heads, at least 1
  * @param mlpHidden       width h of the MLP's hidden layer(s), at least 1
@@ -180,9 +185,10 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
             p.put(specs.get(i).name(), params.get(i));
         }
         // All token-wise maps run on [batch·T, d]; only the attention scores need the sequence axis.
+        // x is used only in z + x: inside a RevDEQ while-loop body x is an outer value, and M2.1 silently
+        // drops sub-expressions of outer values alone (such as a reshape of x).
         SDVariable zf = sd.reshape(z, -1, dModel);
-        SDVariable xf = sd.reshape(x, -1, dModel);
-        SDVariable h = layerNorm(sd, zf.add(xf), p.get("ln1_gamma"), p.get("ln1_beta"));
+        SDVariable h = layerNorm(sd, sd.reshape(z.add(x), -1, dModel), p.get("ln1_gamma"), p.get("ln1_beta"));
         SDVariable u = zf.add(attention(sd, h, p));
         SDVariable m = layerNorm(sd, u, p.get("ln2_gamma"), p.get("ln2_beta"));
         m = gelu(sd, sd.nn().linear(m, p.get("mlp_W1"), p.get("mlp_b1")));
