@@ -111,9 +111,8 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
      * @throws InvalidConfigException if a key is missing or has the wrong kind of value
      */
     public static TransformerCell fromConfig(Map<String, Object> config) {
-        return new TransformerCell(number(config, "dModel").intValue(), number(config, "heads").intValue(),
-                number(config, "mlpHidden").intValue(), number(config, "contextLength").intValue(),
-                number(config, "eps").doubleValue(), bool(config, "twoHiddenLayers"));
+        return new TransformerCell(integer(config, "dModel"), integer(config, "heads"), integer(config, "mlpHidden"),
+                integer(config, "contextLength"), number(config, "eps").doubleValue(), bool(config, "twoHiddenLayers"));
     }
 
     @Override
@@ -265,6 +264,14 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
         } catch (NumberFormatException e) {
             throw new InvalidConfigException("transformer cell config '" + key + "' must be a number, got '" + v + "'");
         }
+    }
+
+    private static int integer(Map<String, Object> config, String key) {
+        double v = number(config, key).doubleValue();
+        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+            throw new InvalidConfigException("transformer cell config '" + key + "' must be an integer, got " + v);
+        }
+        return (int) v;
     }
 
     private static boolean bool(Map<String, Object> config, String key) {

@@ -111,13 +111,14 @@ class TransformerCellTest {
             p.assign(original);
             double numeric = (plus - minus) / (2 * eps);
             double analytic = grads.get(i).mul(d).sumNumber().doubleValue();
-            // Below 1e-8 in absolute value a derivative is round-off (|L|·1e-16/eps is about 1e-9) and only
-            // the absolute difference is meaningful.
+            // Relative error, except that derivatives below 1e-2 (here only attn_bk's, which is zero) are held
+            // to an absolute 1e-8: the central difference's round-off is about |L|·1e-16/eps = 1e-9.
             errors.put(names.get(i), Math.abs(numeric - analytic) / Math.max(Math.max(Math.abs(numeric),
-                    Math.abs(analytic)), 1e-8 / 1e-6));
+                    Math.abs(analytic)), 1e-2));
             analytics.put(names.get(i), analytic);
         }
         System.out.println("transformer cell VJP vs finite differences (relative error): " + errors);
+        System.out.println("directional derivatives: " + analytics);
         errors.forEach((name, err) -> assertTrue(err < 1e-6, name + ": relative error " + err));
         // Adding a key bias adds q_i·b to every score of row i, which the softmax ignores: exactly zero.
         assertEquals(0, vjp.gParams().get(names.indexOf("attn_bk") - 2).amaxNumber().doubleValue(), 1e-12);
@@ -152,6 +153,11 @@ class TransformerCellTest {
         Map<String, Object> missing = new LinkedHashMap<>(TestTransformers.tiny(false).config());
         missing.remove("heads");
         assertThrows(InvalidConfigException.class, () -> GraphCells.create(TransformerCell.TYPE, missing));
+        Map<String, Object> fractional = new LinkedHashMap<>(TestTransformers.tiny(false).config());
+        fractional.put("dModel", 8.5);
+        assertThrows(InvalidConfigException.class, () -> GraphCells.create(TransformerCell.TYPE, fractional));
+        fractional.put("dModel", "eight");
+        assertThrows(InvalidConfigException.class, () -> GraphCells.create(TransformerCell.TYPE, fractional));
         TransformerCell cell = TestTransformers.tiny(false);
         assertArrayEquals(new long[] {-1, 5, 8}, cell.stateShape(new long[] {-1, 5, 8}));
         assertThrows(ShapeMismatchException.class, () -> cell.stateShape(new long[] {-1, 6, 8}));
