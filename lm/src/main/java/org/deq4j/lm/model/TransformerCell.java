@@ -201,13 +201,14 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
     /** Causal multi-head self-attention of {@code h} [batch·T, d], output [batch·T, d]. */
     private SDVariable attention(SameDiff sd, SDVariable h, Map<String, SDVariable> p) {
         // The 1/sqrt(headDim) scale goes on q, which is smaller than the T×T scores when T > headDim.
-        SDVariable q = splitHeads(sd, sd.nn().linear(h, p.get("attn_Wq"), p.get("attn_bq")).mul(1.0 / Math.sqrt(headDim())));
+        SDVariable q = splitHeads(sd,
+                sd.nn().linear(h, p.get("attn_Wq"), p.get("attn_bq")).mul(1.0 / Math.sqrt(headDim())));
         SDVariable k = splitHeads(sd, sd.nn().linear(h, p.get("attn_Wk"), p.get("attn_bk")));
         SDVariable v = splitHeads(sd, sd.nn().linear(h, p.get("attn_Wv"), p.get("attn_bv")));
         SDVariable scores = sd.mmul(q, k, false, true, false).add(sd.constant(causalMask().castTo(h.dataType())));
         SDVariable weights = sd.nn().softmax(scores, 3);
-        SDVariable heads = sd.mmul(weights, v);                                      // [batch, H, T, hd]
-        SDVariable merged = sd.reshape(sd.permute(heads, 0, 2, 1, 3), -1, dModel);   // [batch·T, d]
+        SDVariable perHead = sd.mmul(weights, v);                                     // [batch, H, T, hd]
+        SDVariable merged = sd.reshape(sd.permute(perHead, 0, 2, 1, 3), -1, dModel);  // [batch·T, d]
         return sd.nn().linear(merged, p.get("attn_Wo"), p.get("attn_bo"));
     }
 
