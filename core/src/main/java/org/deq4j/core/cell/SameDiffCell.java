@@ -17,6 +17,7 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
@@ -211,11 +212,23 @@ public final class SameDiffCell implements Cell {
     @Override
     public synchronized State apply(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
-        return outputState(sd.output(feed, outputArray), z);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) { // see valueAndVjp
+            return outputState(sd.output(feed, outputArray), z);
+        }
     }
 
     @Override
     public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
+        // Outside workspaces: M2.1's SameDiff keeps arrays across executions (the gradient function's
+        // arrays, session state), and inside a loop workspace those would point at memory the next
+        // iteration reuses; the solver loops evaluate cells in such workspaces, and the results came
+        // back corrupted (NaN) there.
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return valueAndVjpDetached(z, x, gOut);
+        }
+    }
+
+    private CellVjp valueAndVjpDetached(State z, State x, State gOut) {
         Map<String, INDArray> feed = feed(z, x);
         z.requireSameShape(gOut, "output gradient", false);
         for (int i = 0; i < gradNames.size(); i++) {

@@ -1,0 +1,242 @@
+package org.deq4j.samediff.op;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.samediff.cell.CellParameters;
+import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.ParamSpec;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * A Reversible DEQ layer for SameDiff graphs: {@code z* ≈ f(z*, x; θ)} by the reversible solver,
+ * differentiated by the exact reversible backward with the trajectory rebuilt, not stored.
+ *
+ * <pre>{@code
+ * RevDeq deq = RevDeq.builder().cell(new MlpCell(64, 32)).beta(0.8).maxSteps(4).build();
+ * List<SDVariable> theta = RevDeq.createParameters(sd, deq.cell(), "deq_", 42, DataType.FLOAT);
+ * SDVariable z = deq.apply(sd, x, theta);       // then use z in the rest of the graph
+ * }</pre>
+ *
+ * The graph then works with {@code calculateGradients}, {@code fit} and {@code save}/{@code load}:
+ * both the forward solve and the backward pass are SameDiff while loops inside two custom ops
+ * ({@link RevDeqForwardOp}, {@link RevDeqBackwardOp}). Instances are immutable.
+ */
+public final class RevDeq {
+    static {
+        RevDeqOps.register();
+    }
+
+    private final GraphCell cell;
+    private final double beta;
+    private final int maxSteps;
+    private final double tol;
+    private final DataType stateType;
+    private final DataType computeType;
+    private final long[] injectionShape;
+
+    private RevDeq(Builder b) {
+        this.cell = Objects.requireNonNull(b.cell, "cell: set it with builder().cell(...)");
+        this.beta = b.beta;
+        this.maxSteps = b.maxSteps;
+        this.tol = b.tol;
+        this.stateType = b.stateType;
+        this.computeType = b.computeType;
+        this.injectionShape = b.injectionShape == null ? null : b.injectionShape.clone();
+        spec(new long[] {-1}); // validates the settings now rather than at apply time
+    }
+
+    /**
+     * A builder with the RevDEQ vision defaults: β = 0.8, 4 steps, tolerance 1e-6, float64 state,
+     * float32 cell.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public GraphCell cell() {
+        return cell;
+    }
+
+    /**
+     * Adds the layer to {@code sd} and returns z_N, the fixed-point estimate, in the state type.
+     *
+     * @param x      the injection; its shape must be known up to the batch dimension
+     * @param params the cell's parameters in {@link GraphCell#parameters()} order
+     * @throws ShapeMismatchException if the parameters do not match the cell or x's shape is unknown
+     */
+    public SDVariable apply(SameDiff sd, SDVariable x, List<SDVariable> params) {
+        return build(sd, x, params, false).z();
+    }
+
+    /**
+     * Like {@link #apply} but also returns y_N and the per-sample step counts, as ordinary tensors.
+     */
+    public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
+        return build(sd, x, params, true);
+    }
+
+    private Outputs build(SameDiff sd, SDVariable x, List<SDVariable> params, boolean exposeAll) {
+        List<ParamSpec> specs = cell.parameters();
+        if (params.size() != specs.size()) {
+            throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
+                    + specs + ", got " + params.size());
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            long[] actual = params.get(i).getShape();
+            if (actual != null && !Arrays.equals(actual, specs.get(i).shape())) {
+                throw new ShapeMismatchException("parameter " + i + " ('" + params.get(i).name() + "') of cell '"
+                        + cell.type() + "' should be " + specs.get(i) + ", got shape " + Arrays.toString(actual));
+            }
+        }
+        long[] xShape = injectionShape != null ? injectionShape : x.getShape();
+        if (xShape == null) {
+            throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown (SameDiff only knows"
+                    + " the shapes of placeholders and variables): RevDEQ needs it up to the batch dimension to shape"
+                    + " the state; set it with RevDeq.builder().injectionShape(...)");
+        }
+        long[] in = xShape.clone();
+        in[0] = -1;
+        long[] stateShape = cell.stateShape(in);
+        stateShape[0] = -1;
+        List<SDVariable> routedParams = new ArrayList<>(params.size());
+        for (SDVariable p : params) {
+            routedParams.add(routable(p));
+        }
+        SDVariable[] out = new RevDeqForwardOp(sd, routable(x), routedParams, spec(stateShape)).outputVariables();
+        SDVariable z = RevDeqForwardOp.asTensor(out[0]);
+        if (!exposeAll) {
+            hideFromLossInference(sd, z, out[1], out[2]);
+            return new Outputs(z, out[1], out[2]);
+        }
+        SDVariable y = RevDeqForwardOp.asTensor(out[1]);
+        SDVariable steps = RevDeqForwardOp.asTensor(out[2]);
+        hideFromLossInference(sd, z, y, steps);
+        return new Outputs(z, y, steps);
+    }
+
+    /**
+     * {@code v}, or for a constant a copy of it made by a native op: M2.1 cannot pass constants into
+     * an {@code Invoke} op ("Value inputs and inputs combined did not fulfill all arguments"; see
+     * docs/samediff-limitations.md).
+     */
+    private static SDVariable routable(SDVariable v) {
+        return v.isConstant() ? v.mul(1.0) : v;
+    }
+
+    /**
+     * Makes y_N and steps control dependencies of the op producing z. Both come out of the same op
+     * execution, so this never delays anything, but SameDiff no longer sees them as unconsumed
+     * outputs: when no loss is set it guesses the loss as "the one unconsumed float variable"
+     * (DL4J's SameDiffLayer relies on that guess), and y_N and steps would otherwise spoil it.
+     */
+    private static void hideFromLossInference(SameDiff sd, SDVariable z, SDVariable... extras) {
+        SameDiffOp zOp = sd.getOps().get(z.getCreator().getOwnName());
+        List<String> deps = new ArrayList<>(zOp.getControlDeps() == null ? List.of() : zOp.getControlDeps());
+        for (SDVariable v : extras) {
+            deps.add(v.name());
+            Variable var = sd.getVariables().get(v.name());
+            List<String> forOps = new ArrayList<>(var.getControlDepsForOp() == null ? List.of() : var.getControlDepsForOp());
+            forOps.add(zOp.getName());
+            var.setControlDepsForOp(forOps);
+        }
+        zOp.setControlDeps(deps);
+    }
+
+    /**
+     * Creates {@code cell}'s parameters as trainable variables named {@code prefix + name},
+     * initialised from their {@link ParamSpec}s with a generator seeded by {@code seed}.
+     */
+    public static List<SDVariable> createParameters(SameDiff sd, GraphCell cell, String prefix, long seed,
+            DataType type) {
+        return CellParameters.create(sd, cell, prefix, seed, type);
+    }
+
+    private RevDeqSpec spec(long[] stateShape) {
+        return new RevDeqSpec(cell, beta, maxSteps, tol, stateType, computeType, stateShape);
+    }
+
+    /**
+     * The forward op's outputs.
+     *
+     * @param z     z_N, the layer's output (state type)
+     * @param y     y_N, the reversible solver's second sequence
+     * @param steps per-sample number of steps taken, shape (batch), in the state type
+     */
+    public record Outputs(SDVariable z, SDVariable y, SDVariable steps) {
+    }
+
+    /** Builder of {@link RevDeq}; see {@link RevDeq#builder()} for the defaults. */
+    public static final class Builder {
+        private GraphCell cell;
+        private double beta = 0.8;
+        private int maxSteps = 4;
+        private double tol = 1e-6;
+        private DataType stateType = DataType.DOUBLE;
+        private DataType computeType = DataType.FLOAT;
+        private long[] injectionShape;
+
+        private Builder() {
+        }
+
+        public Builder cell(GraphCell cell) {
+            this.cell = cell;
+            return this;
+        }
+
+        /** Relaxation in (0, 2), not 1. */
+        public Builder beta(double beta) {
+            this.beta = beta;
+            return this;
+        }
+
+        public Builder maxSteps(int maxSteps) {
+            this.maxSteps = maxSteps;
+            return this;
+        }
+
+        /** Relative residual at which a sample stops. */
+        public Builder tol(double tol) {
+            this.tol = tol;
+            return this;
+        }
+
+        /** Data type of y, z and their gradients; float64 keeps the reverse reconstruction exact. */
+        public Builder stateType(DataType stateType) {
+            this.stateType = stateType;
+            return this;
+        }
+
+        /** Data type the cell (and its parameters) compute in. */
+        public Builder computeType(DataType computeType) {
+            this.computeType = computeType;
+            return this;
+        }
+
+        /**
+         * The injection's shape (the batch dimension is ignored), for injections whose shape SameDiff
+         * does not know, i.e. anything but a placeholder or variable: for example the output of
+         * another RevDEQ layer. By default the shape of x is used.
+         */
+        public Builder injectionShape(long... shape) {
+            this.injectionShape = shape.clone();
+            return this;
+        }
+
+        /** @throws InvalidConfigException if a setting is out of range */
+        public RevDeq build() {
+            if (cell == null) {
+                throw new InvalidConfigException("RevDeq needs a cell: builder().cell(...)");
+            }
+            return new RevDeq(this);
+        }
+    }
+}

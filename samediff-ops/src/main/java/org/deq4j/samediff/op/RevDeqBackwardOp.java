@@ -1,0 +1,163 @@
+package org.deq4j.samediff.op;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.nd4j.autodiff.samediff.NameScope;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The RevDEQ backward op: inputs (x, θ..., z_N, y_N, steps, dL/dz_N, dL/dy_N), outputs
+ * (dL/dx, dL/dθ...). Its sub-graph is one SameDiff while loop running the exact reverse of the
+ * forward solve, rebuilding each earlier iterate by inversion instead of reading a stored one:
+ * <pre>
+ *   z0 = (z1 - β·f(y1)) / (1-β);                   gy1 += β·J_f(y1)ᵀ gz1
+ *   y0 = (y1 - β·f(z0)) / (1-β);                   gz0 = (1-β)·gz1 + β·J_f(z0)ᵀ gy1;  gy0 = (1-β)·gy1
+ *   gθ, gx += β·(∂f/∂θ, ∂f/∂x at y1 applied to gz1) + β·(the same at z0 applied to gy1)
+ * </pre>
+ * Reverse step n only moves the samples whose forward solve took at least n steps. f(y1) and f(z0)
+ * are each evaluated once per step and serve both the inversion and the VJP, which is built inline
+ * from the cell ops' own {@code doDiff} (see {@link CellGraph}). Memory is constant in the number of
+ * steps.
+ */
+public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
+    /** The op name under which FlatBuffers finds this class. */
+    public static final String OP_NAME = "deq4j_revdeq_backward";
+
+    /** For FlatBuffers deserialisation only. */
+    public RevDeqBackwardOp() {
+    }
+
+    RevDeqBackwardOp(SameDiff sd, SDVariable[] inputs, RevDeqSpec spec) {
+        super(sd, inputs, spec);
+    }
+
+    @Override
+    public String opName() {
+        return OP_NAME;
+    }
+
+    @Override
+    int outputCount() {
+        return 1 + spec.cell().parameters().size();
+    }
+
+    @Override
+    List<DataType> outputTypes(List<DataType> inputTypes) {
+        return List.copyOf(inputTypes.subList(0, outputCount()));
+    }
+
+    @Override
+    SameDiff buildSubGraph(String[] inputNames, DataType[] inputTypes, String[] outputNames) {
+        SameDiff sub = SameDiff.create();
+        SDVariable[] in = new SDVariable[inputNames.length];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = sub.placeHolder(inputNames[i], inputTypes[i], (long[]) null);
+        }
+        SDVariable[] result;
+        try (NameScope ignored = sub.withNameScope(INTERNAL_SCOPE)) {
+            result = reverse(sub, in);
+        }
+        for (int i = 0; i < outputNames.length; i++) {
+            sub.identity(outputNames[i], result[i]);
+        }
+        return sub;
+    }
+
+    /** Builds the reverse loop; returns (gx, gθ...) in the input types. */
+    private SDVariable[] reverse(SameDiff sd, SDVariable[] in) {
+        int nParams = outputCount() - 1;
+        DataType st = spec.stateType();
+        double beta = spec.beta();
+        double keep = 1 - beta;
+        CellGraph cell = new CellGraph(spec);
+        SDVariable x = in[0];
+        SDVariable xc = toCompute(x);
+        List<SDVariable> pc = new ArrayList<>();
+        for (int i = 0; i < nParams; i++) {
+            pc.add(toCompute(in[1 + i]));
+        }
+        int k = 1 + nParams;
+        SDVariable zN = toState(in[k]);
+        SDVariable yN = toState(in[k + 1]);
+        SDVariable steps = toState(in[k + 2]);
+        SDVariable gz = toState(in[k + 3]);
+        SDVariable gy = toState(in[k + 4]);
+
+        // loop variables: n, z, y, gz, gy, gx, gθ..., steps, x, θ...
+        int accEnd = 6 + nParams;
+        SDVariable[] init = new SDVariable[accEnd + 2 + nParams];
+        init[0] = steps.max();
+        init[1] = zN;
+        init[2] = yN;
+        init[3] = gz;
+        init[4] = gy;
+        init[5] = sd.zerosLike(xc);
+        for (int i = 0; i < nParams; i++) {
+            init[6 + i] = sd.zerosLike(pc.get(i));
+        }
+        init[accEnd] = steps;
+        init[accEnd + 1] = xc;
+        for (int i = 0; i < nParams; i++) {
+            init[accEnd + 2 + i] = pc.get(i);
+        }
+        long[] maskShape = spec.maskShape();
+        SDVariable[] out = sd.whileLoop(init,
+                (s, v) -> v[0].gt(0.0),
+                (s, v) -> {
+                    CellGraph.Inputs inputs = new CellGraph.Inputs(v[accEnd + 1],
+                            List.of(v).subList(accEnd + 2, accEnd + 2 + nParams));
+                    SDVariable n = v[0];
+                    SDVariable z1 = v[1];
+                    SDVariable y1 = v[2];
+                    SDVariable gz1 = v[3];
+                    SDVariable gy1 = v[4];
+                    SDVariable m = v[accEnd].gte(n).castTo(st).reshape(maskShape);
+                    SDVariable frozen = m.rsub(1.0);
+                    // z_n = (1-β) z_{n-1} + β f(y_n)
+                    SDVariable gzm = gz1.mul(m);
+                    CellGraph.Evaluation a = cell.evaluate(s, y1, inputs);
+                    CellGraph.Vjp va = cell.vjp(s, a, gzm, inputs);
+                    SDVariable gyA = gy1.add(va.gz().mul(beta));
+                    SDVariable z0 = z1.mul(1 / keep).add(a.out().mul(-beta / keep));
+                    z0 = z0.mul(m).add(z1.mul(frozen));
+                    // y_n = (1-β) y_{n-1} + β f(z_{n-1})
+                    SDVariable gym = gyA.mul(m);
+                    CellGraph.Evaluation b = cell.evaluate(s, z0, inputs);
+                    CellGraph.Vjp vb = cell.vjp(s, b, gym, inputs);
+                    SDVariable y0 = y1.mul(1 / keep).add(b.out().mul(-beta / keep));
+                    y0 = y0.mul(m).add(y1.mul(frozen));
+                    SDVariable[] next = v.clone();
+                    next[0] = n.sub(1.0);
+                    next[1] = z0;
+                    next[2] = y0;
+                    next[3] = gz1.add(gzm.mul(-beta)).add(vb.gz().mul(beta));
+                    next[4] = gyA.add(gym.mul(-beta));
+                    next[5] = v[5].add(va.gx().add(vb.gx()).mul(beta));
+                    for (int i = 0; i < nParams; i++) {
+                        next[6 + i] = v[6 + i].add(va.gParams().get(i).add(vb.gParams().get(i)).mul(beta));
+                    }
+                    return next;
+                });
+        SDVariable[] grads = new SDVariable[1 + nParams];
+        grads[0] = castTo(out[5], x.dataType());
+        for (int i = 0; i < nParams; i++) {
+            grads[1 + i] = castTo(out[6 + i], in[1 + i].dataType());
+        }
+        return grads;
+    }
+
+    private SDVariable toCompute(SDVariable v) {
+        return castTo(v, spec.computeType());
+    }
+
+    private SDVariable toState(SDVariable v) {
+        return castTo(v, spec.stateType());
+    }
+
+    private static SDVariable castTo(SDVariable v, DataType type) {
+        return v.dataType() == type ? v : v.castTo(type);
+    }
+}
