@@ -173,9 +173,7 @@ final class DeqRuntime {
             probeShape[0] = 1;
             State probe = State.of(Nd4j.zeros(dataType, probeShape));
             try {
-                // A VJP, not apply: in M2.1 a SameDiff graph executed forward before its gradient function
-                // exists can give wrong gradients afterwards (seen with the conv cell: drift 8 instead of
-                // 1e-10); the first VJP creates the gradient function.
+                // A VJP rather than apply: it checks that both the value and the gradient graph take the shape.
                 State z0 = c.initialState(probe, dataType);
                 c.valueAndVjp(z0, probe, z0);
             } catch (RuntimeException e) {
