@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.state.State;
+import org.deq4j.core.state.Workspaces;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -225,7 +226,13 @@ public final class SameDiffCell implements Cell {
             // Placeholders get gradients only when asked for at creation time.
             List<String> inputs = new ArrayList<>(stateNames);
             inputs.addAll(injectionNames);
-            sd.createGradFunction(inputs.toArray(new String[0]));
+            // Outside any workspace: arrays SameDiff creates with the gradient function (constants of
+            // the backward graph) are kept and reused by every later call; made inside a solver loop's
+            // workspace they would be overwritten when the workspace is reused (seen as NaN gradients).
+            Workspaces.detached(() -> {
+                sd.createGradFunction(inputs.toArray(new String[0]));
+                return null;
+            });
             gradFunctionReady = true;
         }
         OutAndGrad r;
