@@ -57,7 +57,7 @@ public final class DeqGraphVertex extends BaseGraphVertex {
         SDVertexParams vp = conf.getVertexParams();
         this.paramTable = SameDiffParamInitializer.getInstance().subsetAndReshape(vp.getParameterKeys(),
                 vp.getParamShapes(), paramsView, null, conf);
-        this.runtime = new DeqRuntime(name, conf.cell(), conf.deqConfig(), paramTable, dataType);
+        this.runtime = new DeqRuntime(name, conf.cell(), conf.deqConfig(), conf.bySpecName(paramTable), dataType);
         if (initializeParams) {
             conf.initializeParameters(paramTable);
         }
@@ -101,7 +101,7 @@ public final class DeqGraphVertex extends BaseGraphVertex {
 
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
-        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable);
+        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable == null ? null : conf.bySpecName(gradTable));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {
             gradient.gradientForVariable().put(key, gradTable.get(key));

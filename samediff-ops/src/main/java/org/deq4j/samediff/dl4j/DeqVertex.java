@@ -110,6 +110,10 @@ public class DeqVertex extends SameDiffVertex {
         this.cellConfig = Collections.unmodifiableMap(new LinkedHashMap<>(cell.config()));
         this.deq = DeqConfigs.toMap(config);
         this.seed = seed;
+        if (cell.parameters().stream().map(p -> paramKey(p.name())).distinct().count() != cell.parameters().size()) {
+            throw new InvalidConfigException("graph cell '" + cellType + "': parameter names " + cell.parameters()
+                    .stream().map(ParamSpec::name).toList() + " collide once underscores are removed (DL4J keys)");
+        }
         if (cell.parameters().isEmpty()) {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ vertex needs"
                     + " a trainable cell");
@@ -176,16 +180,34 @@ public class DeqVertex extends SameDiffVertex {
         params.defineInputs(INPUT);
         for (ParamSpec spec : cell().parameters()) {
             if (spec.init() == ParamSpec.Init.NORMAL_FAN_IN) {
-                params.addWeightParam(spec.name(), spec.shape());
+                params.addWeightParam(paramKey(spec.name()), spec.shape());
             } else {
-                params.addBiasParam(spec.name(), spec.shape());
+                params.addBiasParam(paramKey(spec.name()), spec.shape());
             }
         }
     }
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        SeededParamInit.initialise(cell().parameters(), params, seed);
+        SeededParamInit.initialise(cell().parameters(), bySpecName(params), seed);
+    }
+
+    /**
+     * The DL4J parameter key of the cell parameter {@code specName}: the name without underscores.
+     * DL4J's updater splits a gradient key "vertex_param" at its last underscore to find the vertex,
+     * so a parameter key must not contain one (e.g. {@code conv1_W} becomes {@code conv1W}).
+     */
+    public static String paramKey(String specName) {
+        return specName.replace("_", "");
+    }
+
+    /** {@code table} (keyed by {@link #paramKey}) re-keyed by the cell's parameter names, same arrays. */
+    Map<String, INDArray> bySpecName(Map<String, INDArray> table) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (ParamSpec spec : cell().parameters()) {
+            out.put(spec.name(), table.get(paramKey(spec.name())));
+        }
+        return out;
     }
 
     /**

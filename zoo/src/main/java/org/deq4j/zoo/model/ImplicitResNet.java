@@ -35,7 +35,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *
  * <p>{@link ZooPreset.Architecture#IMPLICIT_RESNET}, with C_i the stages' channels:
  * <pre>
- *   stem:   conv3x3(in → C_0, no bias) → BatchNorm → ReLU                         vertex "stem_relu"
+ *   stem:   conv3x3(in → C_0, no bias, stride s) → BatchNorm → ReLU               vertex "stem_relu"
  *   stage i: x = x + DEQ_i(x)                                                     "deq{i}", "stage{i}"
  *   between stages i, i+1 (pre-activation downsample, no biases):
  *           h = conv3x3(ReLU(BN(conv3x3_s2(ReLU(BN(x))))))  (C_i → C_{i+1} → C_{i+1})
@@ -53,6 +53,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 public final class ImplicitResNet {
     /** Name of the input. */
     public static final String INPUT = "in";
+    /** Name of the stem convolution (the first layer). */
+    public static final String STEM = "stem_conv";
     /** Name of the output layer. */
     public static final String OUTPUT = "out";
 
@@ -95,8 +97,8 @@ public final class ImplicitResNet {
                                      GradientStrategy gradient, long seed) {
         List<ZooPreset.Stage> stages = p.stages();
         int c0 = stages.get(0).channels();
-        b.addLayer("stem_conv", conv(3, 1, c0), INPUT)
-                .addLayer("stem_bn", new BatchNormalization.Builder().build(), "stem_conv")
+        b.addLayer(STEM, conv(3, p.stemStride(), c0), INPUT)
+                .addLayer("stem_bn", new BatchNormalization.Builder().build(), STEM)
                 .addLayer("stem_relu", new ActivationLayer(Activation.RELU), "stem_bn");
         String x = "stem_relu";
         for (int i = 0; i < stages.size(); i++) {
@@ -129,10 +131,10 @@ public final class ImplicitResNet {
     private static String singleDeqBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
                                         GradientStrategy gradient, long seed) {
         ZooPreset.Stage s = p.stages().get(0);
-        int pool = p.imageSize() / 4;
-        b.addLayer("stem_conv", new ConvolutionLayer.Builder(3, 3).stride(1, 1).padding(1, 1).nOut(s.channels())
+        int pool = p.imageSize() / p.stemStride() / 4;
+        b.addLayer(STEM, new ConvolutionLayer.Builder(3, 3).stride(p.stemStride(), p.stemStride()).padding(1, 1).nOut(s.channels())
                         .hasBias(true).activation(Activation.IDENTITY).build(), INPUT)
-                .addLayer("stem_gn", new GroupNormLayer(s.channels(), 2, ConvResidualCell.DEFAULT_EPS), "stem_conv")
+                .addLayer("stem_gn", new GroupNormLayer(s.channels(), 2, ConvResidualCell.DEFAULT_EPS), STEM)
                 .addVertex("deq1", deqVertex(p, s, gradient, seed + 1000L), "stem_gn")
                 .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(pool, pool)
                         .stride(pool, pool).build(), "deq1");
