@@ -64,7 +64,7 @@ final class TrainCommand implements Callable<Integer> {
             + " need the extracted binary folder).")
     private Path data;
 
-    @Option(names = "--epochs", description = "Epochs (default: the preset's; fashion-cpu 4).")
+    @Option(names = "--epochs", description = "Epochs (default: the preset's; fashion-cpu 8).")
     private Integer epochs;
 
     @Option(names = "--batch-size", description = "Training batch size (default: 64).")
@@ -79,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--gradient", description = "DEQ gradient: reversible (default), unrolled, implicit, phantom.")
     private String gradient;
 
-    @Option(names = "--lr", description = "Base learning rate (default: the preset's; fashion-cpu 1e-3).")
+    @Option(names = "--lr", description = "Base learning rate (default: the preset's; fashion-cpu 2e-3).")
     private Double lr;
 
     @Option(names = "--weight-decay", description = "AdamW decoupled weight decay (default: 1e-4).")

@@ -81,10 +81,10 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
     /**
      * A CPU-sized implicit ResNet for 1x28x28 Fashion-MNIST: a stride-2 stem, 16 channels at 14x14, then 32
      * at 7x7, cell
-     * width 1, 2 solver steps each, learning rate 1e-3, 4 epochs. The default preset.
+     * width 1, 2 solver steps each, learning rate 2e-3, 8 epochs. The default preset.
      */
     public static final ZooPreset FASHION_CPU = new ZooPreset("fashion-cpu", Architecture.IMPLICIT_RESNET, 1, 28, 2, 10,
-            List.of(new Stage(16, 1, 2), new Stage(32, 1, 2)), 0.8, 1e-6, 1e-3, 4, "fashion-mnist");
+            List.of(new Stage(16, 1, 2), new Stage(32, 1, 2)), 0.8, 1e-6, 2e-3, 8, "fashion-mnist");
     /** A tiny preset for tests and smoke runs: one 8-channel stage, 2 steps, on 1x28x28 images. */
     public static final ZooPreset FASHION_TINY = new ZooPreset("fashion-tiny", Architecture.IMPLICIT_RESNET, 1, 28, 1,
             10, List.of(new Stage(8, 1, 2)), 0.8, 1e-6, 1e-3, 4, "fashion-mnist");
