@@ -14,6 +14,7 @@ import org.deq4j.train.Checkpoint;
 import org.deq4j.train.Evaluator;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
+import org.deq4j.zoo.model.ImplicitResNet;
 import org.deq4j.zoo.model.ZooData;
 
 import picocli.CommandLine.Command;
@@ -44,6 +45,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ImplicitResNet.registerCellTypes();
         ComputationGraph graph = Checkpoint.read(checkpoint).graph();
         String dataset = ZooData.datasetOf(graph);
         DataSplits splits = ZooData.load(dataset, Optional.ofNullable(data));

@@ -98,6 +98,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter msg = spec.commandLine().getErr();
+        ImplicitResNet.registerCellTypes();
         Properties run = resume != null ? readRun(resume) : newRun();
         Path dir = resume != null ? resume : Path.of(run.getProperty("out"));
         ZooPreset p = ZooPreset.named(run.getProperty("preset"));
