@@ -1,0 +1,190 @@
+package org.deq4j.zoo.model;
+
+import java.util.List;
+import java.util.OptionalDouble;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.solver.SolverStats;
+import org.deq4j.samediff.cell.ConvResidualCell;
+import org.deq4j.samediff.dl4j.DeqGraphVertex;
+import org.deq4j.samediff.dl4j.DeqVertex;
+import org.deq4j.train.AdamW;
+import org.deq4j.train.StepStatsSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * Builds the zoo's convolutional DEQ classifiers (the RevDEQ paper's "implicit ResNet" and its small
+ * single-DEQ model) as DL4J {@link ComputationGraph}s from a {@link ZooPreset}. NCHW, float32 network,
+ * float64 DEQ state (the default precision policy); every DEQ is a {@link DeqVertex} with a
+ * {@link ConvResidualCell}, z0 = 0 and the stage input as injection.
+ *
+ * <p>{@link ZooPreset.Architecture#IMPLICIT_RESNET}, with C_i the stages' channels:
+ * <pre>
+ *   stem:   conv3x3(in → C_0, no bias, stride s) → BatchNorm → ReLU               vertex "stem_relu"
+ *   stage i: x = x + DEQ_i(x)                                                     "deq{i}", "stage{i}"
+ *   between stages i, i+1 (pre-activation downsample, no biases):
+ *           h = conv3x3(ReLU(BN(conv3x3_s2(ReLU(BN(x))))))  (C_i → C_{i+1} → C_{i+1})
+ *           x = h + conv1x1_s2(x)                                                 "down{i}"
+ *   head:   global average pool → dense softmax output, cross-entropy            "pool", "out"
+ * </pre>
+ * {@link ZooPreset.Architecture#SINGLE_DEQ}: conv3x3(in → C, with bias) → {@link GroupNormLayer}(2 groups)
+ * → DEQ → average pool to 4x4 (kernel = stride = size/4, PyTorch's adaptive pool for such sizes) →
+ * dense softmax output over the 16·C features.
+ *
+ * <p>Training recipe: {@link AdamW} with the given learning rate and weight decay; He-normal
+ * ({@code WeightInit.RELU}) initialisation of the DL4J layers; DEQ parameters from the vertex seeds
+ * (derived from the network seed).
+ */
+public final class ImplicitResNet {
+    /** Name of the input. */
+    public static final String INPUT = "in";
+    /** Name of the stem convolution (the first layer). */
+    public static final String STEM = "stem_conv";
+    /** Name of the output layer. */
+    public static final String OUTPUT = "out";
+
+    private ImplicitResNet() {
+    }
+
+    /**
+     * Registers the cell types the zoo networks use ({@link ConvResidualCell}) with
+     * {@link org.deq4j.samediff.cell.GraphCells}, so that a saved network can be read in a JVM that has
+     * not built one (reading fails with "unknown cell type" otherwise). Idempotent; call before
+     * {@link org.deq4j.train.Checkpoint#read} or {@code ModelSerializer} restores.
+     */
+    public static void registerCellTypes() {
+        ConvResidualCell.register();
+    }
+
+    /**
+     * The initialised network for {@code preset}, its DEQs differentiated by {@code gradient}.
+     *
+     * @param seed        seed of every parameter initialisation
+     * @param lr          AdamW learning rate
+     * @param weightDecay AdamW (decoupled) weight decay
+     */
+    public static ComputationGraph build(ZooPreset preset, GradientStrategy gradient, long seed, double lr,
+                                         double weightDecay) {
+        ComputationGraph g = new ComputationGraph(configuration(preset, gradient, seed, lr, weightDecay));
+        g.init();
+        AdamW.removeDuplicateRegularization(g);
+        return g;
+    }
+
+    /** The network's configuration (see {@link #build}). */
+    public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed,
+                                                              double lr, double weightDecay) {
+        NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder().seed(seed).weightInit(WeightInit.RELU)
+                .convolutionMode(ConvolutionMode.Truncate);
+        AdamW.configure(nb, lr, weightDecay);
+        ComputationGraphConfiguration.GraphBuilder b = nb.graphBuilder().addInputs(INPUT)
+                .setInputTypes(InputType.convolutional(preset.imageSize(), preset.imageSize(), preset.inputChannels()));
+        String last = switch (preset.architecture()) {
+            case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, seed);
+            case SINGLE_DEQ -> singleDeqBody(b, preset, gradient, seed);
+        };
+        b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(preset.classes())
+                .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), last);
+        return b.setOutputs(OUTPUT).build();
+    }
+
+    private static String resNetBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
+                                     GradientStrategy gradient, long seed) {
+        List<ZooPreset.Stage> stages = p.stages();
+        int c0 = stages.get(0).channels();
+        b.addLayer(STEM, conv(3, p.stemStride(), c0), INPUT)
+                .addLayer("stem_bn", new BatchNormalization.Builder().build(), STEM)
+                .addLayer("stem_relu", new ActivationLayer(Activation.RELU), "stem_bn");
+        String x = "stem_relu";
+        for (int i = 0; i < stages.size(); i++) {
+            ZooPreset.Stage s = stages.get(i);
+            if (i > 0) {
+                x = downsample(b, "down" + i, x, s.channels());
+            }
+            String deq = "deq" + (i + 1);
+            b.addVertex(deq, deqVertex(p, s, gradient, seed + 1000L * (i + 1)), x);
+            String stage = "stage" + (i + 1);
+            b.addVertex(stage, new ElementWiseVertex(ElementWiseVertex.Op.Add), x, deq);
+            x = stage;
+        }
+        b.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x);
+        return "pool";
+    }
+
+    private static String downsample(ComputationGraphConfiguration.GraphBuilder b, String n, String x, int out) {
+        b.addLayer(n + "_bn1", new BatchNormalization.Builder().build(), x)
+                .addLayer(n + "_relu1", new ActivationLayer(Activation.RELU), n + "_bn1")
+                .addLayer(n + "_conv1", conv(3, 2, out), n + "_relu1")
+                .addLayer(n + "_bn2", new BatchNormalization.Builder().build(), n + "_conv1")
+                .addLayer(n + "_relu2", new ActivationLayer(Activation.RELU), n + "_bn2")
+                .addLayer(n + "_conv2", conv(3, 1, out), n + "_relu2")
+                .addLayer(n + "_skip", conv(1, 2, out), x)
+                .addVertex(n, new ElementWiseVertex(ElementWiseVertex.Op.Add), n + "_conv2", n + "_skip");
+        return n;
+    }
+
+    private static String singleDeqBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
+                                        GradientStrategy gradient, long seed) {
+        ZooPreset.Stage s = p.stages().get(0);
+        int pool = p.imageSize() / p.stemStride() / 4;
+        b.addLayer(STEM, new ConvolutionLayer.Builder(3, 3).stride(p.stemStride(), p.stemStride()).padding(1, 1).nOut(s.channels())
+                        .hasBias(true).activation(Activation.IDENTITY).build(), INPUT)
+                .addLayer("stem_gn", new GroupNormLayer(s.channels(), 2, ConvResidualCell.DEFAULT_EPS), STEM)
+                .addVertex("deq1", deqVertex(p, s, gradient, seed + 1000L), "stem_gn")
+                .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(pool, pool)
+                        .stride(pool, pool).build(), "deq1");
+        return "pool";
+    }
+
+    private static ConvolutionLayer conv(int kernel, int stride, int out) {
+        return new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).padding(kernel / 2, kernel / 2)
+                .nOut(out).hasBias(false).activation(Activation.IDENTITY).build();
+    }
+
+    private static DeqVertex deqVertex(ZooPreset p, ZooPreset.Stage s, GradientStrategy gradient, long seed) {
+        return DeqVertex.builder().cell(ConvResidualCell.of(s.channels(), s.width()))
+                .deq(gradient.config(s.steps(), p.beta(), p.tol())).seed(seed).build();
+    }
+
+    /** The network's DEQ vertices, in graph order. */
+    public static List<DeqGraphVertex> deqVertices(ComputationGraph graph) {
+        return java.util.Arrays.stream(graph.getVertices()).filter(v -> v instanceof DeqGraphVertex)
+                .map(v -> (DeqGraphVertex) v).toList();
+    }
+
+    /**
+     * Cell evaluations (forward solve plus backward pass, summed over the DEQ vertices) of the last
+     * training step, for the trainer's progress line; empty before the first solve.
+     */
+    public static StepStatsSource stepStats(ComputationGraph graph) {
+        List<DeqGraphVertex> deqs = deqVertices(graph);
+        return () -> {
+            double total = 0;
+            boolean any = false;
+            for (DeqGraphVertex v : deqs) {
+                if (v.lastForwardStats().isPresent()) {
+                    any = true;
+                    SolverStats f = v.lastForwardStats().get();
+                    total += f.cellEvaluations();
+                    total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
+                }
+            }
+            return any ? OptionalDouble.of(total) : OptionalDouble.empty();
+        };
+    }
+}
