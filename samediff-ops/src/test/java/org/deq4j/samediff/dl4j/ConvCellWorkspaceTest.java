@@ -34,7 +34,7 @@ class ConvCellWorkspaceTest {
         List<INDArray> views = new ArrayList<>();
         for (ParamSpec s : gc.parameters()) {
             INDArray v = Nd4j.create(DataType.FLOAT, s.shape());
-            params.put(s.name(), v);
+            params.put(DeqSettings.key(s.name()), v);
             views.add(v);
         }
         SeededParamInit.initialise(gc.parameters(), params, 3);
