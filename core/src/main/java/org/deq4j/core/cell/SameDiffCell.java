@@ -17,6 +17,7 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
@@ -225,7 +226,11 @@ public final class SameDiffCell implements Cell {
             // Placeholders get gradients only when asked for at creation time.
             List<String> inputs = new ArrayList<>(stateNames);
             inputs.addAll(injectionNames);
-            sd.createGradFunction(inputs.toArray(new String[0]));
+            // Outside any workspace: the gradient graph's constants (e.g. reduction axes) must outlive a solver
+            // loop iteration, whose workspace this call may run in (otherwise they are overwritten later).
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                sd.createGradFunction(inputs.toArray(new String[0]));
+            }
             gradFunctionReady = true;
         }
         OutAndGrad r;
