@@ -100,7 +100,8 @@ public final class DeqTransformerLM {
     }
 
     /**
-     * A new, initialised float32 model (float64 solver state, the RevDEQ setting).
+     * A new, initialised float32 model with a float64 solver state ({@link PrecisionPolicy#MIXED}, the RevDEQ
+     * setting).
      *
      * @see #configuration
      */
