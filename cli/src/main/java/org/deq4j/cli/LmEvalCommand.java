@@ -44,6 +44,10 @@ final class LmEvalCommand implements Callable<Integer> {
             defaultValue = "" + LmRuns.EVAL_BATCH)
     private int batchSize;
 
+    @Option(names = "--max-windows", description = "Score only the split's first N windows (default: 0, all).",
+            defaultValue = "0")
+    private int maxWindows;
+
     @Option(names = "--json", description = "Print one JSON object.")
     private boolean json;
 
@@ -65,7 +69,8 @@ final class LmEvalCommand implements Callable<Integer> {
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens tokens = corpus.get(which);
         long start = System.nanoTime();
-        LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, tokens, batchSize);
+        LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, tokens, batchSize,
+                maxWindows > 0 ? maxWindows : Integer.MAX_VALUE);
         double seconds = (System.nanoTime() - start) * 1e-9;
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -74,6 +79,7 @@ final class LmEvalCommand implements Callable<Integer> {
             m.put("corpus", corpus.corpusName());
             m.put("tokenizer", corpus.tokenizerName());
             m.put("split", which.label());
+            m.put("maxWindows", maxWindows);
             m.putAll(LmRuns.scoreJson(score));
             m.put("seconds", seconds);
             out.println(Json.write(m));

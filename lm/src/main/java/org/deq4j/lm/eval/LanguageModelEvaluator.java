@@ -31,9 +31,21 @@ public final class LanguageModelEvaluator {
      * @throws org.deq4j.lm.corpus.CorpusTooSmallException if the split holds less than one window
      */
     public static LanguageModelScore evaluate(ComputationGraph graph, SplitTokens split, int batchSize) {
-        if (batchSize < 1) {
-            throw new InvalidConfigException("evaluation batch size must be positive, got " + batchSize);
+        return evaluate(graph, split, batchSize, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #evaluate(ComputationGraph, SplitTokens, int)} on the split's first {@code maxWindows} windows
+     * only (the first {@code maxWindows · T + 1} tokens; bytes credited in proportion), for quick estimates.
+     *
+     * @throws InvalidConfigException if the batch size or the window count is not positive
+     */
+    public static LanguageModelScore evaluate(ComputationGraph graph, SplitTokens split, int batchSize, int maxWindows) {
+        if (batchSize < 1 || maxWindows < 1) {
+            throw new InvalidConfigException("evaluation batch size and window count must be positive, got "
+                    + batchSize + " and " + maxWindows);
         }
+        split = prefix(split, DeqTransformerLM.contextLength(graph), maxWindows);
         TokenWindows windows = split.windows(DeqTransformerLM.contextLength(graph));
         WindowDataSetIterator it = iterator(windows, DeqTransformerLM.vocabSize(graph), batchSize);
         TokenNll sum = new TokenNll();
@@ -43,6 +55,20 @@ public final class LanguageModelEvaluator {
         }
         double bytes = (double) split.textBytes() * windows.targetTokens() / split.size();
         return new LanguageModelScore(sum.tokens(), sum.nll(), bytes);
+    }
+
+    /**
+     * The split cut to its first {@code maxWindows} windows of {@code context} tokens (the first
+     * {@code maxWindows · context + 1} tokens), its bytes scaled in proportion; the split itself if shorter.
+     */
+    public static SplitTokens prefix(SplitTokens split, int context, int maxWindows) {
+        long keep = (long) maxWindows * context + 1;
+        if (keep >= split.size()) {
+            return split;
+        }
+        int[] tokens = java.util.Arrays.copyOf(split.tokens(), (int) keep);
+        long bytes = Math.round((double) split.textBytes() * keep / split.size());
+        return new SplitTokens(split.split(), tokens, bytes, split.documents());
     }
 
     /** Windows in stream order, labels shaped for the model ({@link DeqTransformerLM#labelsPreProcessor()}). */
