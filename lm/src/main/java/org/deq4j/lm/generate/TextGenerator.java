@@ -10,6 +10,7 @@ import org.deq4j.lm.model.DeqTransformerLM;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Autoregressive generation with a {@link DeqTransformerLM}. The model's context length T is fixed, so the
@@ -49,7 +50,8 @@ public final class TextGenerator {
             }
         }
         INDArray out = graph.outputSingle(Nd4j.createFromArray(window).reshape(1, context));
-        return out.getRow(0).getRow(used - 1).castTo(DataType.DOUBLE).toDoubleVector();
+        return out.get(NDArrayIndex.point(0), NDArrayIndex.point(used - 1), NDArrayIndex.all()).castTo(DataType.DOUBLE)
+                .toDoubleVector();
     }
 
     /**

@@ -17,19 +17,19 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** The whole language model on a tiny float64 configuration: layout, causality, gradients, training. */
-class DeqTransformerLMTest {
-    static final int VOCAB = 11;
-    static final int T = 5;
+public class DeqTransformerLMTest {
+    public static final int VOCAB = 11;
+    public static final int T = 5;
     static final int BATCH = 2;
 
     /** d 8, 2 heads, MLP 16, T 5, vocabulary 11, β 0.5, 4 steps that always run (tol 1e-300). */
-    static DeqLanguageModelConfig tiny() {
+    public static DeqLanguageModelConfig tinyConfig() {
         return new DeqLanguageModelConfig("tiny", "bytes+eot", VOCAB, T, 8, 2, 16, false, TransformerCell.DEFAULT_EPS,
                 0.5, 1e-300, 4, BATCH, 1e-2, 0, 1);
     }
 
     static ComputationGraph model(GradientMode mode) {
-        return DeqTransformerLM.create(DeqTransformerLM.configuration(tiny(), mode, 7, DataType.DOUBLE,
+        return DeqTransformerLM.create(DeqTransformerLM.configuration(tinyConfig(), mode, 7, DataType.DOUBLE,
                 PrecisionPolicy.DOUBLE));
     }
 
@@ -122,6 +122,16 @@ class DeqTransformerLMTest {
             }
         }
         assertEquals(nll / BATCH, g.score(ds), 1e-10);
+    }
+
+    /** The perplexity metric over a batch is exp(mean token NLL) = exp(DL4J score / T). */
+    @Test
+    void perplexityMetricMatchesTheScore() {
+        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        DataSet ds = batch(6);
+        org.deq4j.train.Metric.Accumulator acc = org.deq4j.lm.eval.Perplexity.INSTANCE.start();
+        acc.add(g.outputSingle(ds.getFeatures()), ds);
+        assertEquals(Math.exp(g.score(ds) / T), acc.value(), 1e-9 * acc.value());
     }
 
     @Test
