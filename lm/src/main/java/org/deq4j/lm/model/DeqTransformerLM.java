@@ -35,7 +35,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * {@code outputDataFormat(NWC)}, the graph's input types propagate recurrent NWC through the position
  * layer and the DEQ vertex (whose per-sample shape [T, d] is exactly the cell's state shape), and the head is
  * an {@code RnnOutputLayer} with {@code dataFormat(NWC)}, whose output is [batch, T, vocab] probabilities.
- * ({@code LanguageModelCausalityTest} checks the whole chain end to end: changing token t never changes the
+ * ({@code DeqTransformerLMTest.causalEndToEnd} checks the whole chain: changing token t never changes the
  * outputs at positions before t.)
  *
  * <p>Labels. The loss is {@link LossSparseMCXENT}: labels are next-token ids, one per position, shaped
