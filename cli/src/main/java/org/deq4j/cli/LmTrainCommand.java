@@ -156,7 +156,7 @@ final class LmTrainCommand implements Callable<Integer> {
         double wallSeconds = (System.nanoTime() - start) * 1e-9;
 
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("command", "deq4j lm " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        json.put("command", "deq4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         json.put("date", Instant.now().toString());
         json.put("preset", model.name());
         json.put("parameters", model.parameterCount());
