@@ -44,14 +44,6 @@ final class DeqSettings implements Serializable {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
                     + " a trainable cell");
         }
-        for (ParamSpec spec : cell.parameters()) {
-            // DL4J's updater finds a parameter's layer by cutting its gradient key "vertex_param" at the last '_'.
-            if (spec.name().contains("_")) {
-                throw new InvalidConfigException("graph cell '" + cellType + "' has parameter '" + spec.name()
-                        + "' with '_' in its name; DL4J cannot train such parameters (its updater splits gradient"
-                        + " keys at the last '_'); rename it");
-            }
-        }
         // A configuration without a faithful map form would not survive JSON: fail now, not at load time.
         if (!DeqConfigs.fromMap(deq).equals(config)) {
             throw new InvalidConfigException("DEQ configuration " + config + " does not round-trip through its map"
