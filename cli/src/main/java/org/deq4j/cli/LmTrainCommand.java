@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains a DEQ-transformer language model (default: the CPU preset on the embedded Jane Austen"
-                + " corpus, about 12 minutes).")
+                + " corpus, about 10 minutes).")
 final class LmTrainCommand implements Callable<Integer> {
     static final String DEFAULT_PRESET = "austen-micro";
     static final long DEFAULT_BUDGET_MINUTES = 10;
@@ -53,7 +53,8 @@ final class LmTrainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--preset", description = "Model preset: ${COMPLETION-CANDIDATES}... (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--preset", description = "Model preset: austen-micro, austen-tiny, austen-small or"
+            + " wikitext103-paper (default: ${DEFAULT-VALUE}).",
             defaultValue = DEFAULT_PRESET)
     private String preset;
 
@@ -83,7 +84,7 @@ final class LmTrainCommand implements Callable<Integer> {
             defaultValue = "reversible")
     private String gradient;
 
-    @Option(names = "--time-budget", description = "Training wall-clock budget, e.g. 11m, 90s, 2h (default: "
+    @Option(names = "--time-budget", description = "Training wall-clock budget, e.g. 10m, 90s, 2h (default: "
             + DEFAULT_BUDGET_MINUTES + "m; 0 for none).", defaultValue = DEFAULT_BUDGET_MINUTES + "m")
     private String timeBudget;
 
