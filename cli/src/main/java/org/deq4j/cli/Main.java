@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "deq4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Deep Equilibrium Models (DEQs) and Reversible DEQ (RevDEQ) for Deeplearning4j / ND4J.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GradcheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, GradcheckCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Spec
     private CommandSpec spec;

@@ -495,6 +495,8 @@ public final class SameDiffCell implements Cell {
             }
             DataType type = resolveType();
             SameDiff sd = SameDiff.create();
+            // Before anything touches the graph: adding variables already creates its session.
+            SafeSessions.register(sd);
             // The default holder copies views (DeviceLocalNDArray); this one keeps the caller's arrays,
             // and calls are serialized anyway.
             sd.setArrayHolders(new SingleThreadArrayHolder(), new SingleThreadArrayHolder(), false);

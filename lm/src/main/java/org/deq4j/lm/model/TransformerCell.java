@@ -44,10 +44,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Parameters, in {@link #apply} order (weights [in, out], everything else a vector, so LayerNorm
  * gains and biases broadcast without any parameter-only reshaping inside the graph):
- * {@code ln1_gamma, ln1_beta} [d], {@code attn_Wq, attn_Wk, attn_Wv, attn_Wo} [d, d] each followed by its
- * bias [d] ({@code attn_bq} ...), {@code ln2_gamma, ln2_beta} [d], {@code mlp_W1} [d, h], {@code mlp_b1} [h],
- * with two hidden layers {@code mlp_W2} [h, h], {@code mlp_b2} [h], then {@code mlp_Wout} [h, d],
- * {@code mlp_bout} [d].
+ * {@code ln1Gamma, ln1Beta} [d], {@code attnWq, attnWk, attnWv, attnWo} [d, d] each followed by its
+ * bias [d] ({@code attnBq} ...), {@code ln2Gamma, ln2Beta} [d], {@code mlpW1} [d, h], {@code mlpB1} [h],
+ * with two hidden layers {@code mlpW2} [h, h], {@code mlpB2} [h], then {@code mlpWout} [h, d],
+ * {@code mlpBout} [d].
  *
  * <p>Graph. Built from ops that all have gradients in SameDiff M2.1 ({@code reshape, permute, add, subtract,
  * multiply, reduce_mean, rsqrt, xw_plus_b, matmul, softmax, sigmoid} and scalar ops); no sub-expression
@@ -142,14 +142,14 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
         List<ParamSpec> p = new ArrayList<>();
         addNorm(p, "ln1");
         for (String proj : List.of("q", "k", "v", "o")) {
-            addLinear(p, "attn_W" + proj, "attn_b" + proj, dModel, dModel);
+            addLinear(p, "attnW" + proj, "attnB" + proj, dModel, dModel);
         }
         addNorm(p, "ln2");
-        addLinear(p, "mlp_W1", "mlp_b1", dModel, mlpHidden);
+        addLinear(p, "mlpW1", "mlpB1", dModel, mlpHidden);
         if (twoHiddenLayers) {
-            addLinear(p, "mlp_W2", "mlp_b2", mlpHidden, mlpHidden);
+            addLinear(p, "mlpW2", "mlpB2", mlpHidden, mlpHidden);
         }
-        addLinear(p, "mlp_Wout", "mlp_bout", mlpHidden, dModel);
+        addLinear(p, "mlpWout", "mlpBout", mlpHidden, dModel);
         return List.copyOf(p);
     }
 
@@ -187,14 +187,14 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
         // x is used only in z + x: inside a RevDEQ while-loop body x is an outer value, and M2.1 silently
         // drops sub-expressions of outer values alone (such as a reshape of x).
         SDVariable zf = sd.reshape(z, -1, dModel);
-        SDVariable h = layerNorm(sd, sd.reshape(z.add(x), -1, dModel), p.get("ln1_gamma"), p.get("ln1_beta"));
+        SDVariable h = layerNorm(sd, sd.reshape(z.add(x), -1, dModel), p.get("ln1Gamma"), p.get("ln1Beta"));
         SDVariable u = zf.add(attention(sd, h, p));
-        SDVariable m = layerNorm(sd, u, p.get("ln2_gamma"), p.get("ln2_beta"));
-        m = gelu(sd, sd.nn().linear(m, p.get("mlp_W1"), p.get("mlp_b1")));
+        SDVariable m = layerNorm(sd, u, p.get("ln2Gamma"), p.get("ln2Beta"));
+        m = gelu(sd, sd.nn().linear(m, p.get("mlpW1"), p.get("mlpB1")));
         if (twoHiddenLayers) {
-            m = gelu(sd, sd.nn().linear(m, p.get("mlp_W2"), p.get("mlp_b2")));
+            m = gelu(sd, sd.nn().linear(m, p.get("mlpW2"), p.get("mlpB2")));
         }
-        m = sd.nn().linear(m, p.get("mlp_Wout"), p.get("mlp_bout"));
+        m = sd.nn().linear(m, p.get("mlpWout"), p.get("mlpBout"));
         return sd.reshape(u.add(m), -1, contextLength, dModel);
     }
 
@@ -202,14 +202,14 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
     private SDVariable attention(SameDiff sd, SDVariable h, Map<String, SDVariable> p) {
         // The 1/sqrt(headDim) scale goes on q, which is smaller than the T×T scores when T > headDim.
         SDVariable q = splitHeads(sd,
-                sd.nn().linear(h, p.get("attn_Wq"), p.get("attn_bq")).mul(1.0 / Math.sqrt(headDim())));
-        SDVariable k = splitHeads(sd, sd.nn().linear(h, p.get("attn_Wk"), p.get("attn_bk")));
-        SDVariable v = splitHeads(sd, sd.nn().linear(h, p.get("attn_Wv"), p.get("attn_bv")));
+                sd.nn().linear(h, p.get("attnWq"), p.get("attnBq")).mul(1.0 / Math.sqrt(headDim())));
+        SDVariable k = splitHeads(sd, sd.nn().linear(h, p.get("attnWk"), p.get("attnBk")));
+        SDVariable v = splitHeads(sd, sd.nn().linear(h, p.get("attnWv"), p.get("attnBv")));
         SDVariable scores = sd.mmul(q, k, false, true, false).add(sd.constant(causalMask().castTo(h.dataType())));
         SDVariable weights = sd.nn().softmax(scores, 3);
         SDVariable perHead = sd.mmul(weights, v);                                     // [batch, H, T, hd]
         SDVariable merged = sd.reshape(sd.permute(perHead, 0, 2, 1, 3), -1, dModel);  // [batch·T, d]
-        return sd.nn().linear(merged, p.get("attn_Wo"), p.get("attn_bo"));
+        return sd.nn().linear(merged, p.get("attnWo"), p.get("attnBo"));
     }
 
     /** [batch·T, d] to [batch, H, T, headDim]. */
@@ -246,8 +246,8 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
     }
 
     private void addNorm(List<ParamSpec> p, String name) {
-        p.add(new ParamSpec(name + "_gamma", new long[] {dModel}, ParamSpec.Init.ONES, 1));
-        p.add(new ParamSpec(name + "_beta", new long[] {dModel}, ParamSpec.Init.ZEROS, 1));
+        p.add(new ParamSpec(name + "Gamma", new long[] {dModel}, ParamSpec.Init.ONES, 1));
+        p.add(new ParamSpec(name + "Beta", new long[] {dModel}, ParamSpec.Init.ZEROS, 1));
     }
 
     private static void addLinear(List<ParamSpec> p, String weight, String bias, long in, long out) {

@@ -49,7 +49,7 @@ class DeqLanguageModelConfigTest {
             System.out.printf("%s: %,d parameters%n", name, c.parameterCount());
             assertEquals(name, c.name());
         }
-        assertEquals(List.of("wikitext103-paper", "austen-tiny", "austen-small"), DeqLanguageModelConfig.presetNames());
+        assertEquals(List.of("wikitext103-paper", "austen-tiny", "austen-small", "austen-micro"), DeqLanguageModelConfig.presetNames());
     }
 
     @Test

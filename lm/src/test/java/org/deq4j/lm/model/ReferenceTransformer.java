@@ -42,11 +42,11 @@ final class ReferenceTransformer {
             }
             double[][] attn = attention(layerNorm(sum, "ln1"));
             double[][] u = add(zb, attn);
-            double[][] m = gelu(linear(layerNorm(u, "ln2"), "mlp_W1", "mlp_b1"));
+            double[][] m = gelu(linear(layerNorm(u, "ln2"), "mlpW1", "mlpB1"));
             if (cell.twoHiddenLayers()) {
-                m = gelu(linear(m, "mlp_W2", "mlp_b2"));
+                m = gelu(linear(m, "mlpW2", "mlpB2"));
             }
-            out[b] = add(u, linear(m, "mlp_Wout", "mlp_bout"));
+            out[b] = add(u, linear(m, "mlpWout", "mlpBout"));
         }
         return Nd4j.create(out);
     }
@@ -54,9 +54,9 @@ final class ReferenceTransformer {
     private double[][] attention(double[][] h) {
         int t = h.length;
         int hd = cell.headDim();
-        double[][] q = linear(h, "attn_Wq", "attn_bq");
-        double[][] k = linear(h, "attn_Wk", "attn_bk");
-        double[][] v = linear(h, "attn_Wv", "attn_bv");
+        double[][] q = linear(h, "attnWq", "attnBq");
+        double[][] k = linear(h, "attnWk", "attnBk");
+        double[][] v = linear(h, "attnWv", "attnBv");
         double[][] merged = new double[t][cell.dModel()];
         for (int head = 0; head < cell.heads(); head++) {
             int off = head * hd;
@@ -83,12 +83,12 @@ final class ReferenceTransformer {
                 }
             }
         }
-        return linear(merged, "attn_Wo", "attn_bo");
+        return linear(merged, "attnWo", "attnBo");
     }
 
     private double[][] layerNorm(double[][] h, String name) {
-        double[] gamma = p.get(name + "_gamma").toDoubleVector();
-        double[] beta = p.get(name + "_beta").toDoubleVector();
+        double[] gamma = p.get(name + "Gamma").toDoubleVector();
+        double[] beta = p.get(name + "Beta").toDoubleVector();
         double[][] out = new double[h.length][h[0].length];
         for (int i = 0; i < h.length; i++) {
             double mean = 0;

@@ -111,7 +111,7 @@ class TransformerCellTest {
             p.assign(original);
             double numeric = (plus - minus) / (2 * eps);
             double analytic = grads.get(i).mul(d).sumNumber().doubleValue();
-            // Relative error, except that derivatives below 1e-2 (here only attn_bk's, which is zero) are held
+            // Relative error, except that derivatives below 1e-2 (here only attnBk's, which is zero) are held
             // to an absolute 1e-8: the central difference's round-off is about |L|·1e-16/eps = 1e-9.
             errors.put(names.get(i), Math.abs(numeric - analytic) / Math.max(Math.max(Math.abs(numeric),
                     Math.abs(analytic)), 1e-2));
@@ -121,7 +121,7 @@ class TransformerCellTest {
         System.out.println("directional derivatives: " + analytics);
         errors.forEach((name, err) -> assertTrue(err < 1e-6, name + ": relative error " + err));
         // Adding a key bias adds q_i·b to every score of row i, which the softmax ignores: exactly zero.
-        assertEquals(0, vjp.gParams().get(names.indexOf("attn_bk") - 2).amaxNumber().doubleValue(), 1e-12);
+        assertEquals(0, vjp.gParams().get(names.indexOf("attnBk") - 2).amaxNumber().doubleValue(), 1e-12);
     }
 
     @Test

@@ -1,0 +1,94 @@
+package org.deq4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.lm.corpus.Split;
+import org.deq4j.lm.corpus.SplitTokens;
+import org.deq4j.lm.corpus.TokenizedCorpus;
+import org.deq4j.lm.eval.LanguageModelEvaluator;
+import org.deq4j.lm.eval.LanguageModelScore;
+import org.deq4j.lm.train.LmRunSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code deq4j lm eval}: per-token perplexity and bits per byte of a checkpointed language model on a split
+ * of its run's corpus (from the {@value LmRunSettings#FILE_NAME} beside the checkpoint; {@code --data}
+ * overrides the corpus).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Perplexity per token and bits per byte of a trained language model on a split.")
+final class LmEvalCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, description = "checkpoint.zip or the run directory holding it.")
+    private Path checkpoint;
+
+    @Option(names = "--split", description = "validation or test (default: ${DEFAULT-VALUE}).", defaultValue = "validation")
+    private String split;
+
+    @Option(names = "--data", description = "Corpus to evaluate on instead of the run's.")
+    private Path data;
+
+    @Option(names = "--batch-size", description = "Windows per inference pass (default: ${DEFAULT-VALUE}).",
+            defaultValue = "" + LmRuns.EVAL_BATCH)
+    private int batchSize;
+
+    @Option(names = "--max-windows", description = "Score only the split's first N windows (default: 0, all).",
+            defaultValue = "0")
+    private int maxWindows;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    private boolean json;
+
+    @Override
+    public Integer call() {
+        Split which = switch (split.toLowerCase(Locale.ROOT)) {
+            case "validation", "valid", "val" -> Split.VALIDATION;
+            case "test" -> Split.TEST;
+            case "train" -> Split.TRAIN;
+            default -> throw new InvalidConfigException("unknown split '" + split + "'; choose validation or test");
+        };
+        Path file = LmRuns.checkpointFile(checkpoint);
+        LmRunSettings run = LmRunSettings.read(LmRuns.runDirectory(file));
+        if (data != null) {
+            run = new LmRunSettings(run.preset(), run.tokenizer(), java.util.Optional.of(data), run.batchSize(), run.seed(),
+                    run.gradient());
+        }
+        ComputationGraph graph = LmRuns.loadModel(file);
+        TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
+        SplitTokens tokens = corpus.get(which);
+        long start = System.nanoTime();
+        LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, tokens, batchSize,
+                maxWindows > 0 ? maxWindows : Integer.MAX_VALUE);
+        double seconds = (System.nanoTime() - start) * 1e-9;
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("checkpoint", file.toString());
+            m.put("corpus", corpus.corpusName());
+            m.put("tokenizer", corpus.tokenizerName());
+            m.put("split", which.label());
+            m.put("maxWindows", maxWindows);
+            m.putAll(LmRuns.scoreJson(score));
+            m.put("seconds", seconds);
+            out.println(Json.write(m));
+        } else {
+            out.printf(Locale.ROOT, "%s, %s (%s): perplexity %.4f per token, %.4f bits per byte, %.4f nats per token"
+                            + " over %d tokens (%.1f s)%n", corpus.corpusName(), which.label(), corpus.tokenizerName(),
+                    score.perplexity(), score.bitsPerByte(), score.nllPerToken(), score.tokens(), seconds);
+        }
+        out.flush();
+        return 0;
+    }
+}

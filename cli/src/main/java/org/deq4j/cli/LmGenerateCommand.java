@@ -1,0 +1,61 @@
+package org.deq4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.lm.generate.Sampler;
+import org.deq4j.lm.generate.TextGenerator;
+import org.deq4j.lm.token.Tokenizer;
+import org.deq4j.lm.train.LmRunSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code deq4j lm generate}: samples text from a checkpointed language model (temperature, top-k, seed). */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generates text after a prompt with a trained language model.")
+final class LmGenerateCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, description = "checkpoint.zip or the run directory holding it.")
+    private Path checkpoint;
+
+    @Option(names = "--prompt", description = "Text to continue (default: the start of a document).", defaultValue = "")
+    private String prompt;
+
+    @Option(names = "--tokens", description = "Tokens to generate (default: ${DEFAULT-VALUE}).", defaultValue = "200")
+    private int tokens;
+
+    @Option(names = "--temperature", description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE}).",
+            defaultValue = "0.8")
+    private double temperature;
+
+    @Option(names = "--top-k", description = "Sample only among the k most probable tokens (default: ${DEFAULT-VALUE}).",
+            defaultValue = "40")
+    private int topK;
+
+    @Option(names = "--seed", description = "Sampling seed (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    private long seed;
+
+    @Override
+    public Integer call() {
+        Path file = LmRuns.checkpointFile(checkpoint);
+        Tokenizer tokenizer = LmRunSettings.read(LmRuns.runDirectory(file)).createTokenizer();
+        int[] ids = prompt.isEmpty() ? tokenizer.documentSeparator() : tokenizer.encode(prompt);
+        if (ids.length == 0) {
+            throw new InvalidConfigException("the prompt is empty and tokenizer '" + tokenizer.name()
+                    + "' has no document separator to start from; give --prompt");
+        }
+        TextGenerator generator = new TextGenerator(LmRuns.loadModel(file));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(prompt);
+        int[] generated = generator.generate(ids, tokens, new Sampler(temperature, topK), seed, t -> { });
+        out.println(tokenizer.decode(generated));
+        out.flush();
+        return 0;
+    }
+}
