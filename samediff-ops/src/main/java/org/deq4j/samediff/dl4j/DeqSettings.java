@@ -1,0 +1,164 @@
+package org.deq4j.samediff.dl4j;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
+import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.GraphCells;
+import org.deq4j.samediff.cell.ParamSpec;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What a DEQ vertex or layer is configured with, in its serialisable form (cell type and
+ * configuration map, DEQ configuration map, seed) and its live form (the {@link GraphCell} and the
+ * {@link DeqConfig}, recreated on demand after deserialisation).
+ */
+final class DeqSettings implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String cellType;
+    private final Map<String, Object> cellConfig;
+    private final Map<String, Object> deq;
+    private final long seed;
+    private transient GraphCell cell;
+    private transient DeqConfig config;
+
+    private DeqSettings(GraphCell cell, DeqConfig config, long seed) {
+        this.cell = Objects.requireNonNull(cell, "cell");
+        this.config = Objects.requireNonNull(config, "config");
+        this.cellType = cell.type();
+        this.cellConfig = Collections.unmodifiableMap(new LinkedHashMap<>(cell.config()));
+        this.deq = DeqConfigs.toMap(config);
+        this.seed = seed;
+        if (cell.parameters().isEmpty()) {
+            throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
+                    + " a trainable cell");
+        }
+        // A configuration without a faithful map form would not survive JSON: fail now, not at load time.
+        if (!DeqConfigs.fromMap(deq).equals(config)) {
+            throw new InvalidConfigException("DEQ configuration " + config + " does not round-trip through its map"
+                    + " form " + deq + "; it cannot be saved with the network");
+        }
+    }
+
+    /**
+     * @throws InvalidConfigException if the cell has no parameters or the configuration has no map form
+     */
+    static DeqSettings of(GraphCell cell, DeqConfig config, long seed) {
+        return new DeqSettings(cell, config, seed);
+    }
+
+    /**
+     * From the JSON form.
+     *
+     * @throws InvalidConfigException if the cell type is not registered or a configuration is invalid
+     */
+    static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed) {
+        return new DeqSettings(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
+                Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
+                seed);
+    }
+
+    String cellType() {
+        return cellType;
+    }
+
+    Map<String, Object> cellConfig() {
+        return cellConfig;
+    }
+
+    Map<String, Object> deq() {
+        return deq;
+    }
+
+    long seed() {
+        return seed;
+    }
+
+    GraphCell cell() {
+        if (cell == null) {
+            cell = GraphCells.create(cellType, cellConfig);
+        }
+        return cell;
+    }
+
+    DeqConfig config() {
+        if (config == null) {
+            config = DeqConfigs.fromMap(deq);
+        }
+        return config;
+    }
+
+    /**
+     * Declares the cell's parameters: randomly initialised ones as DL4J weights, constant-initialised
+     * ones (biases, normalisation gains and shifts) as DL4J biases.
+     */
+    void defineParameters(SDLayerParams params) {
+        for (ParamSpec spec : cell().parameters()) {
+            if (spec.init() == ParamSpec.Init.NORMAL_FAN_IN) {
+                params.addWeightParam(spec.name(), spec.shape());
+            } else {
+                params.addBiasParam(spec.name(), spec.shape());
+            }
+        }
+    }
+
+    /** Writes the seeded initial values into the parameter views. */
+    void initialise(Map<String, INDArray> params) {
+        SeededParamInit.initialise(cell().parameters(), params, seed);
+    }
+
+    /**
+     * The state's DL4J type for the given input type: the same type when the cell keeps the shape,
+     * otherwise feed-forward (rank 1), recurrent NCW (rank 2) or convolutional NCHW (rank 3).
+     */
+    InputType outputType(InputType in) {
+        long[] inShape = in.getShape(false);
+        long[] state = GraphCellAdapter.stateSampleShape(cell(), inShape);
+        if (Arrays.equals(state, inShape)) {
+            return in;
+        }
+        return switch (state.length) {
+            case 1 -> InputType.feedForward(state[0]);
+            case 2 -> InputType.recurrent(state[0], state[1]);
+            case 3 -> InputType.convolutional(state[1], state[2], state[0]);
+            default -> throw new InvalidInputTypeException("DEQ: no DL4J input type for a state of per-sample shape "
+                    + Arrays.toString(state));
+        };
+    }
+
+    /** Equal cell (type and configuration, numbers by value), DEQ configuration and seed. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DeqSettings s && s.cellType.equals(cellType)
+                && normalised(s.cellConfig).equals(normalised(cellConfig)) && s.config().equals(config())
+                && s.seed == seed;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(cellType, normalised(cellConfig), config(), seed);
+    }
+
+    @Override
+    public String toString() {
+        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed;
+    }
+
+    /** JSON brings numbers back as Integer, Long or Double: compare them by value. */
+    private static Map<String, Object> normalised(Map<String, Object> m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, v instanceof Number n ? (Object) n.doubleValue() : v));
+        return out;
+    }
+}

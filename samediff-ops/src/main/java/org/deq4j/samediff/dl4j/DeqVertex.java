@@ -1,0 +1,335 @@
+package org.deq4j.samediff.dl4j;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
+import org.deeplearning4j.nn.conf.layers.samediff.SDVertexParams;
+import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.GraphCells;
+import org.deq4j.samediff.cell.ParamSpec;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * A Deep Equilibrium layer as a vertex of a DL4J {@link ComputationGraph}: its output is the fixed
+ * point {@code z* = f(z*, x; θ)} of a {@link GraphCell} {@code f} for its one input {@code x},
+ * found by the core engine ({@link org.deq4j.core.Deq}) with the configured solver, and its
+ * gradients come from the configured adjoint, so the gradient strategy (reversible, unrolled,
+ * implicit, phantom) is one setting of the {@link DeqConfig}.
+ *
+ * <pre>{@code
+ * ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+ *     .updater(new Adam(1e-3)).graphBuilder()
+ *     .addInputs("in")
+ *     .addLayer("embed", new DenseLayer.Builder().nIn(10).nOut(16).build(), "in")
+ *     .addVertex("deq", DeqVertex.builder()
+ *         .cell(myCell)
+ *         .configure(c -> c.solver(new ReversibleSolver(0.8)).adjoint(new ReversibleAdjoint()).maxSteps(4))
+ *         .build(), "embed")
+ *     .addLayer("out", new OutputLayer.Builder().nIn(16).nOut(3).build(), "deq")
+ *     .setOutputs("out").build();
+ * }</pre>
+ *
+ * <p>Configuration. The cell is stored as its registry type and configuration map
+ * ({@link GraphCells}), the DEQ configuration as its torchdeq-style map ({@link DeqConfigs#toMap}),
+ * so the vertex round-trips through DL4J's JSON and {@code ModelSerializer}; a custom cell type
+ * must be {@link GraphCells#register registered} before a configuration holding it is read.
+ *
+ * <p>Parameters. The cell's {@link ParamSpec}s define the vertex's parameters, which live in the
+ * network's flattened parameter vector and are initialised from {@link #getSeed() the seed}
+ * ({@code NORMAL_FAN_IN}: normal with std {@code 1/sqrt(fanIn)}). Randomly initialised parameters
+ * are DL4J weight parameters; constant-initialised ones (biases, normalisation gains and shifts)
+ * are bias parameters, so weight regularisation skips them and a bias updater applies to them.
+ * Updater, regularisation and gradient normalisation are inherited from the network's global
+ * configuration like any layer's (this class extends {@link SameDiffVertex} for that DL4J
+ * mechanism only; it runs natively, see {@link DeqGraphVertex}, not as a SameDiff graph, because
+ * DL4J cannot differentiate SameDiff while loops in M2.1).
+ *
+ * <p>Data types. The cell computes in the network's data type: the configuration's compute type
+ * ({@link org.deq4j.core.precision.PrecisionPolicy#computeType()}) must equal it, while the solver
+ * state may be wider (the default float64 state with a float32 network is the RevDEQ setting).
+ *
+ * <p>Failure modes: {@link InvalidConfigException} from the builder or JSON for an unknown cell
+ * type, a cell without parameters, a solver and adjoint that do not go together, or a configuration
+ * without a map form; at instantiation for a compute type other than the network's;
+ * {@link org.deq4j.core.ShapeMismatchException} at the first forward pass when the cell cannot take
+ * the input's shape.
+ */
+@JsonIgnoreProperties({"vertexParams", "layerName"})
+public class DeqVertex extends SameDiffVertex {
+    private static final long serialVersionUID = 1L;
+    /** The only input's name in {@link SDVertexParams}. */
+    static final String INPUT = "x";
+
+    private final DeqSettings settings;
+
+    /**
+     * The JSON form: cell type and configuration, DEQ configuration map, seed.
+     *
+     * @throws InvalidConfigException if the cell type is not registered, the cell configuration is
+     *         invalid or the DEQ configuration map is invalid
+     */
+    @JsonCreator
+    public DeqVertex(@JsonProperty("cellType") String cellType,
+                     @JsonProperty("cellConfig") Map<String, Object> cellConfig,
+                     @JsonProperty("deq") Map<String, Object> deq,
+                     @JsonProperty("seed") long seed) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed));
+    }
+
+    private DeqVertex(DeqSettings settings) {
+        this.settings = settings;
+    }
+
+    /** A builder; {@link Builder#cell} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The vertex built by {@code spec} applied to a new {@link #builder()}: reads well from Kotlin. */
+    public static DeqVertex build(Consumer<Builder> spec) {
+        Builder b = builder();
+        spec.accept(b);
+        return b.build();
+    }
+
+    /** Registry type of the cell, e.g. "conv_residual". */
+    public String getCellType() {
+        return settings.cellType();
+    }
+
+    /** The cell's configuration, as given by {@link GraphCell#config()}. */
+    public Map<String, Object> getCellConfig() {
+        return settings.cellConfig();
+    }
+
+    /** The DEQ configuration as a torchdeq-style map ({@link DeqConfigs#toMap}); its JSON form. */
+    public Map<String, Object> getDeq() {
+        return settings.deq();
+    }
+
+    /** Seed of the parameter initialisation. */
+    public long getSeed() {
+        return settings.seed();
+    }
+
+    /** The cell. */
+    public GraphCell cell() {
+        return settings.cell();
+    }
+
+    /** The DEQ configuration: solver, adjoint, stopping rule, precision. */
+    public DeqConfig deqConfig() {
+        return settings.config();
+    }
+
+    @Override
+    public void defineParametersAndInputs(SDVertexParams params) {
+        params.defineInputs(INPUT);
+        settings.defineParameters(params);
+    }
+
+    @Override
+    public void initializeParameters(Map<String, INDArray> params) {
+        settings.initialise(params);
+    }
+
+    /**
+     * Not used: the vertex runs natively ({@link #instantiate} returns a {@link DeqGraphVertex}).
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public SDVariable defineVertex(SameDiff sameDiff, Map<String, SDVariable> layerInput,
+                                   Map<String, SDVariable> paramTable, Map<String, SDVariable> maskVars) {
+        throw new UnsupportedOperationException("DeqVertex is not a SameDiff graph: DL4J M2.1 cannot differentiate"
+                + " the solver's while loop, so the vertex runs the core engine natively (DeqGraphVertex)");
+    }
+
+    @Override
+    public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
+            INDArray paramsView, boolean initializeParams, DataType networkDatatype) {
+        setName(name);
+        return new DeqGraphVertex(this, graph, name, idx, paramsView, initializeParams, networkDatatype);
+    }
+
+    @Override
+    public int minVertexInputs() {
+        return 1;
+    }
+
+    @Override
+    public int maxVertexInputs() {
+        return 1;
+    }
+
+    /** The cell's state type for the input type (see {@code DeqSettings#outputType}). */
+    @Override
+    public InputType getOutputType(int layerIndex, InputType... vertexInputs) throws InvalidInputTypeException {
+        if (vertexInputs.length != 1) {
+            throw new InvalidInputTypeException("DeqVertex takes exactly one input, got " + vertexInputs.length);
+        }
+        return settings.outputType(vertexInputs[0]);
+    }
+
+    @Override
+    public DeqVertex clone() {
+        DeqVertex c = new DeqVertex(settings);
+        c.setName(getName());
+        c.regularization = regularization == null ? null : List.copyOf(regularization);
+        c.regularizationBias = regularizationBias == null ? null : List.copyOf(regularizationBias);
+        c.updater = updater == null ? null : updater.clone();
+        c.biasUpdater = biasUpdater == null ? null : biasUpdater.clone();
+        c.gradientNormalization = gradientNormalization;
+        c.gradientNormalizationThreshold = gradientNormalizationThreshold;
+        c.dataType = dataType;
+        return c;
+    }
+
+    /**
+     * Equal when cell (type and configuration, numbers compared by value), DEQ configuration, seed
+     * and training configuration (updaters, regularisation, gradient normalisation) are equal.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DeqVertex v && v.settings.equals(settings)
+                && Objects.equals(v.regularization, regularization)
+                && Objects.equals(v.regularizationBias, regularizationBias)
+                && Objects.equals(v.updater, updater) && Objects.equals(v.biasUpdater, biasUpdater)
+                && v.gradientNormalization == gradientNormalization
+                && Double.compare(v.gradientNormalizationThreshold, gradientNormalizationThreshold) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(settings, updater);
+    }
+
+    @Override
+    public String toString() {
+        return "DeqVertex(" + settings + ")";
+    }
+
+    /**
+     * Builder of a {@link DeqVertex}. The DEQ configuration defaults to {@link DeqConfig#builder()}'s
+     * (reversible solver β = 0.8, reversible adjoint, 4 steps, float64 state with a float32 cell); the
+     * seed to 12345. Getter/setter pairs make it a property bag in Kotlin ({@code cell = ...}).
+     */
+    public static final class Builder {
+        private GraphCell cell;
+        private DeqConfig config = DeqConfig.builder().build();
+        private long seed = 12345;
+        private IUpdater updater;
+
+        private Builder() {
+        }
+
+        /** The cell f. Required. */
+        public Builder cell(GraphCell cell) {
+            this.cell = Objects.requireNonNull(cell, "cell");
+            return this;
+        }
+
+        /** The whole DEQ configuration. */
+        public Builder deq(DeqConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Edits the DEQ configuration: {@code spec} receives a builder holding the current one
+         * (the defaults at first) and the result replaces it.
+         *
+         * @throws InvalidConfigException from {@link DeqConfig.Builder#build()}
+         */
+        public Builder configure(Consumer<DeqConfig.Builder> spec) {
+            DeqConfig.Builder b = config.toBuilder();
+            spec.accept(b);
+            this.config = b.build();
+            return this;
+        }
+
+        /** Seed of the parameter initialisation. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** An updater for this vertex's parameters only; by default the network's global updater. */
+        public Builder updater(IUpdater updater) {
+            this.updater = Objects.requireNonNull(updater, "updater");
+            return this;
+        }
+
+        public GraphCell getCell() {
+            return cell;
+        }
+
+        public void setCell(GraphCell cell) {
+            cell(cell);
+        }
+
+        public DeqConfig getDeq() {
+            return config;
+        }
+
+        public void setDeq(DeqConfig config) {
+            deq(config);
+        }
+
+        public long getSeed() {
+            return seed;
+        }
+
+        public void setSeed(long seed) {
+            this.seed = seed;
+        }
+
+        /**
+         * @throws InvalidConfigException if no cell was given, the cell has no parameters, or the
+         *         configuration has no map form (so it could not be saved)
+         */
+        public DeqVertex build() {
+            DeqVertex v = new DeqVertex(settings());
+            if (updater != null) {
+                v.setUpdater(updater);
+            }
+            return v;
+        }
+
+        /**
+         * The same DEQ as a {@link DeqLayer}, for {@code MultiLayerNetwork}.
+         *
+         * @throws InvalidConfigException as {@link #build()}
+         */
+        public DeqLayer buildLayer() {
+            DeqLayer l = new DeqLayer(settings());
+            if (updater != null) {
+                l.setUpdater(updater);
+            }
+            return l;
+        }
+
+        private DeqSettings settings() {
+            if (cell == null) {
+                throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
+            }
+            return DeqSettings.of(cell, config, seed);
+        }
+    }
+}
