@@ -88,10 +88,7 @@ public final class MemoryChart {
         FontMetrics fm = g.getFontMetrics();
 
         double xMin = results.stream().mapToDouble(r -> log2(r.steps())).min().orElse(0);
-        double xMax = results.stream().mapToDouble(r -> log2(r.steps())).max().orElse(1);
-        if (xMax <= xMin) {
-            xMax = xMin + 1;
-        }
+        double xMax = Math.max(xMin + 1, results.stream().mapToDouble(r -> log2(r.steps())).max().orElse(1));
         double yMax = results.stream().mapToDouble(value).max().orElse(1) * 1.08;
         if (!(yMax > 0)) {
             yMax = 1;
