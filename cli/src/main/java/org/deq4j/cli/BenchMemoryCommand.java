@@ -123,7 +123,12 @@ final class BenchMemoryCommand implements Callable<Integer> {
                     s.warmup(), s.repeats(), s.memoryRuns(), s.timeoutSeconds());
             out.flush();
         }
-        List<Result> results = MemoryBenchmark.run(s, r -> {
+        // ND4J prints autodiff progress ("Added differentiated op ...") to System.out; keep stdout for the report.
+        java.io.PrintStream stdout = System.out;
+        System.setOut(System.err);
+        List<Result> results;
+        try {
+            results = MemoryBenchmark.run(s, r -> {
             if (!json) {
                 err.printf(Locale.ROOT, "  %s at %d steps: %s%n", r.method(), r.steps(), r.measured()
                         ? String.format(Locale.ROOT, "%.2f s, peak %.1f MiB", r.medianMillis() / 1000,
@@ -131,7 +136,10 @@ final class BenchMemoryCommand implements Callable<Integer> {
                         : "skipped (" + r.skipped().orElseThrow() + ")");
                 err.flush();
             }
-        });
+            });
+        } finally {
+            System.setOut(stdout);
+        }
         Optional<Path> written = Optional.empty();
         if (!noChart) {
             try {

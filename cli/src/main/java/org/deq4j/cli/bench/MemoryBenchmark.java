@@ -30,7 +30,8 @@ import org.deq4j.core.InvalidConfigException;
  * step with the gradients still held, minus the baseline.
  *
  * <p>A method whose step exceeds {@code timeoutSeconds} (the first warm-up step, or the median) is not
- * measured at larger step budgets: those rows are reported as skipped.
+ * measured at larger step budgets: those rows are reported as skipped; so is a configuration whose
+ * step throws, and the method's larger budgets after it.
  */
 public final class MemoryBenchmark {
     /** ND4J's switch of SameDiff's session array cache ("false" disables it). */
@@ -158,7 +159,7 @@ public final class MemoryBenchmark {
         for (Method m : s.methods()) {
             String tooSlow = null;
             for (int steps : s.steps()) {
-                Result r = tooSlow != null ? Result.skipped(m, steps, tooSlow) : measure(s, m, steps);
+                Result r = tooSlow != null ? Result.skipped(m, steps, tooSlow) : measureOrFailure(s, m, steps);
                 if (tooSlow == null && r.measured() && r.medianMillis() > s.timeoutSeconds() * 1000) {
                     tooSlow = String.format(Locale.ROOT, "%d steps took %.1f s > timeout %.0f s", steps,
                             r.medianMillis() / 1000, s.timeoutSeconds());
@@ -170,6 +171,15 @@ public final class MemoryBenchmark {
             }
         }
         return results;
+    }
+
+    /** The measurements, or a skipped row naming the failure (later budgets of the method are skipped too). */
+    private static Result measureOrFailure(Settings s, Method m, int steps) {
+        try {
+            return measure(s, m, steps);
+        } catch (RuntimeException e) {
+            return Result.skipped(m, steps, "failed at " + steps + " steps: " + e);
+        }
     }
 
     private static Result measure(Settings s, Method m, int steps) {
