@@ -17,6 +17,7 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
@@ -211,7 +212,9 @@ public final class SameDiffCell implements Cell {
     @Override
     public synchronized State apply(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
-        return outputState(sd.output(feed, outputArray), z);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return outputState(sd.output(feed, outputArray), z);
+        }
     }
 
     @Override
@@ -229,7 +232,10 @@ public final class SameDiffCell implements Cell {
             gradFunctionReady = true;
         }
         OutAndGrad r;
-        try {
+        // Outside workspaces: M2.1's sessions keep arrays (op contexts, caches) across executions, and
+        // inside a loop workspace those would point at memory the next iteration reuses; the solver
+        // loops evaluate cells in such workspaces, and the results came back corrupted (NaN) there.
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             r = sd.calculateGradientsAndOutputs(feed, outputNames, gradientTargets);
         } catch (RuntimeException e) {
             // A misshaped output fails inside the loss op with an opaque message: name the problem.
