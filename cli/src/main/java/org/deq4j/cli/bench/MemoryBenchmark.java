@@ -5,10 +5,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 import org.deq4j.core.InvalidConfigException;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The acceptance benchmark of the SameDiff RevDEQ op and the DL4J DEQ vertex: peak memory and time of
@@ -19,11 +22,11 @@ import org.deq4j.core.InvalidConfigException;
  * <p>Per configuration: {@code warmup} untimed steps, then {@code repeats} timed steps (median and
  * minimum reported, each started after {@link NativeMemory#settle()}), then {@code memoryRuns} memory
  * runs (maximum reported). A memory run settles the counter (the baseline: the model and its inputs
- * are allocated), then runs one step <em>on a fresh thread</em> while a {@link PeakSampler} reads the
- * raw counter about every 0.5 ms; the peak is the highest sample minus the baseline. The fresh thread
- * matters: SameDiff's sessions (with their array caches) and ND4J's workspaces are per thread, so a
- * fresh thread creates and counts them inside the run instead of reusing buffers that warm-up runs
- * left allocated (which the baseline would then hide). For the same reason SameDiff's array cache is
+ * are allocated), then runs one step <em>on a separate thread</em> while a {@link PeakSampler} reads the
+ * raw counter about every 0.5 ms; the peak is the highest sample minus the baseline. The separate thread
+ * matters: SameDiff's sessions and ND4J's workspaces are per thread, so that thread creates and counts
+ * them inside the run instead of reusing buffers that warm-up runs left allocated (which the baseline
+ * would then hide); it destroys its workspaces after each run. For the same reason SameDiff's array cache is
  * switched off for memory runs (system property {@value #SAMEDIFF_CACHE_PROPERTY}): every
  * intermediate array is then freed when the session releases it, so the counter follows the arrays
  * the session holds, not a cache of freed ones. {@code retained} is the settled counter after the
@@ -36,6 +39,13 @@ import org.deq4j.core.InvalidConfigException;
 public final class MemoryBenchmark {
     /** ND4J's switch of SameDiff's session array cache ("false" disables it). */
     public static final String SAMEDIFF_CACHE_PROPERTY = "org.nd4j.autodiff.samediff";
+
+    /** Runs every memory run; a daemon, so it never keeps the JVM alive. */
+    private static final ExecutorService MEMORY_THREAD = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "deq4j-memory-run");
+        t.setDaemon(true);
+        return t;
+    });
 
     private MemoryBenchmark() {
     }
@@ -220,35 +230,36 @@ public final class MemoryBenchmark {
                 Arrays.stream(peaks).min().orElseThrow(), retained, loss, Optional.empty());
     }
 
-    /** {peak, retained} above the settled baseline of one step run on a fresh thread. */
+    /**
+     * {peak, retained} above the settled baseline of one step run on the memory thread. The thread is
+     * one for all memory runs (a fresh thread per run would get a fresh malloc arena each time, and the
+     * process's resident memory would grow with every run); it destroys its ND4J workspaces after each
+     * run, so the next run creates and counts them again.
+     */
     private static long[] memoryRun(TrainingStep step) {
         String cache = System.getProperty(SAMEDIFF_CACHE_PROPERTY);
         System.setProperty(SAMEDIFF_CACHE_PROPERTY, "false");
         try {
             long baseline = NativeMemory.settle();
-            long[] out = new long[2];
-            AtomicReference<Throwable> failure = new AtomicReference<>();
             try (PeakSampler sampler = new PeakSampler()) {
-                Thread t = new Thread(() -> {
+                return MEMORY_THREAD.submit(() -> {
+                    long[] out = new long[2];
                     try {
                         step.runHolding(() -> {
                             out[0] = sampler.peak() - baseline;
                             out[1] = NativeMemory.settle() - baseline;
                         });
-                    } catch (Throwable e) {
-                        failure.set(e);
+                    } finally {
+                        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
                     }
-                }, "deq4j-memory-run");
-                t.start();
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during a memory run", e);
+                    return out;
+                }).get();
             }
-            if (failure.get() != null) {
-                throw new IllegalStateException("memory run failed: " + failure.get(), failure.get());
-            }
-            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during a memory run", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("memory run failed: " + e.getCause(), e.getCause());
         } finally {
             if (cache == null) {
                 System.clearProperty(SAMEDIFF_CACHE_PROPERTY);

@@ -113,7 +113,10 @@ sealed interface TrainingStep extends AutoCloseable {
 
     /**
      * A ComputationGraph {@code input -> DeqVertex -> global average pooling -> dense MSE output} with
-     * {@code computeGradientAndScore}; DL4J workspaces off so every array is counted as allocated.
+     * {@code computeGradientAndScore}; DL4J workspaces off so every array is counted as allocated. The
+     * DEQ runs with {@link PrecisionPolicy#MIXED} (float64 state, float32 cell), the engine's setting
+     * for reversible gradients: the reverse pass amplifies rounding errors by up to 1/(1-β) per step,
+     * and float32 states at 16-32 steps overflow there.
      */
     final class Vertex implements TrainingStep {
         private final ComputationGraph net;
@@ -126,7 +129,7 @@ sealed interface TrainingStep extends AutoCloseable {
                             // float32 drift over many steps is reported by the engine, not an error here
                             ? new ReversibleAdjoint(new DriftCheck(1e-6, DriftCheck.Action.IGNORE))
                             : new UnrolledAdjoint())
-                    .maxSteps(steps).tol(TOL).stopMode(StopMode.RELATIVE).precision(PrecisionPolicy.FLOAT).build();
+                    .maxSteps(steps).tol(TOL).stopMode(StopMode.RELATIVE).precision(PrecisionPolicy.MIXED).build();
             ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
                     .seed(s.seed()).dataType(DataType.FLOAT).updater(new Sgd(0.0))
                     .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE)

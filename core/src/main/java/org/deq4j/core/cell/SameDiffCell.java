@@ -212,13 +212,23 @@ public final class SameDiffCell implements Cell {
     @Override
     public synchronized State apply(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) { // see valueAndVjp
             return outputState(sd.output(feed, outputArray), z);
         }
     }
 
     @Override
     public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
+        // Outside workspaces: M2.1's SameDiff keeps arrays across executions (the gradient function's
+        // arrays, session state), and inside a loop workspace those would point at memory the next
+        // iteration reuses; the solver loops evaluate cells in such workspaces, and the results came
+        // back corrupted (NaN) there.
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return valueAndVjpDetached(z, x, gOut);
+        }
+    }
+
+    private CellVjp valueAndVjpDetached(State z, State x, State gOut) {
         Map<String, INDArray> feed = feed(z, x);
         z.requireSameShape(gOut, "output gradient", false);
         for (int i = 0; i < gradNames.size(); i++) {
@@ -232,10 +242,7 @@ public final class SameDiffCell implements Cell {
             gradFunctionReady = true;
         }
         OutAndGrad r;
-        // Outside workspaces: M2.1's sessions keep arrays (op contexts, caches) across executions, and
-        // inside a loop workspace those would point at memory the next iteration reuses; the solver
-        // loops evaluate cells in such workspaces, and the results came back corrupted (NaN) there.
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try {
             r = sd.calculateGradientsAndOutputs(feed, outputNames, gradientTargets);
         } catch (RuntimeException e) {
             // A misshaped output fails inside the loss op with an opaque message: name the problem.
