@@ -37,13 +37,15 @@ import picocli.CommandLine.Spec;
                 + " adjoint) in a ComputationGraph.", "", BenchMemoryCommand.MEMORY_NOTE})
 final class BenchMemoryCommand implements Callable<Integer> {
     static final String MEMORY_NOTE = "Memory: libnd4j's count of allocated ND4J array bytes (outside and inside"
-            + " workspaces). 'peak' is the highest value a background thread read (every ~0.5 ms) during one training"
-            + " step, minus the count settled (full GC, ND4J deallocation queues drained) right before it, with model"
-            + " and input allocated; the step runs on a fresh thread, so SameDiff sessions and ND4J/DL4J workspaces"
-            + " are created and counted inside it, and SameDiff's array cache is off for it (every released"
-            + " intermediate is freed at once). It includes garbage not yet collected (for DL4J, workspaces are off"
-            + " and the core engine's solver loops run in its own workspaces); it misses arrays that live < 0.5 ms."
-            + " 'retained' is the settled count after the step with its gradients held, minus the same baseline.";
+            + " workspaces), above a baseline settled (full GC, ND4J deallocation queues drained) right before the"
+            + " step, with model and input allocated. 'peak' is REACHABLE memory: during the step a background thread"
+            + " loops {full GC, free unreachable buffers, read the counter} ('samples' readings per step) and keeps"
+            + " the highest; the maximum over --memory-runs steps. It can miss a peak shorter than one sampling round."
+            + " 'raw peak' is the raw counter (garbage included) read every ~0.5 ms during one more step. The steps"
+            + " run on a separate thread that destroys its workspaces after each run, so SameDiff sessions and ND4J"
+            + " workspaces are created and counted inside the step; SameDiff's session array cache is off (released"
+            + " intermediates are freed at once); DL4J workspaces are off. 'retained' is the settled count after the"
+            + " step with its gradients held.";
     private static final double MIB = 1024.0 * 1024.0;
 
     @Spec
@@ -165,15 +167,17 @@ final class BenchMemoryCommand implements Callable<Integer> {
     }
 
     private static String table(List<Result> results) {
-        TextTable t = new TextTable("method", "steps", "median s", "min s", "peak MiB", "min peak MiB",
-                "retained MiB", "loss");
+        TextTable t = new TextTable("method", "steps", "median s", "min s", "peak MiB", "min peak MiB", "samples",
+                "raw peak MiB", "retained MiB", "loss");
         for (Result r : results) {
             if (r.measured()) {
                 t.row(r.method().label(), r.steps(), sec(r.medianMillis()), sec(r.minMillis()), mib(r.peakBytes()),
-                        mib(r.peakMinBytes()), mib(r.retainedBytes()),
+                        mib(r.peakMinBytes()), r.samples(), mib(r.rawPeakBytes()), mib(r.retainedBytes()),
                         String.format(Locale.ROOT, "%.6g", r.loss()));
             } else {
-                t.row(r.method().label(), r.steps(), "skipped: " + r.skipped().orElseThrow(), "", "", "", "", "");
+                String why = r.skipped().orElseThrow();
+                t.row(r.method().label(), r.steps(), "skipped: " + (why.length() > 90 ? why.substring(0, 90) + "..." : why),
+                        "", "", "", "", "", "", "");
             }
         }
         return t.render();
@@ -252,6 +256,8 @@ final class BenchMemoryCommand implements Callable<Integer> {
                 m.put("minMillis", r.minMillis());
                 m.put("peakBytes", r.peakBytes());
                 m.put("peakMinBytes", r.peakMinBytes());
+                m.put("samples", r.samples());
+                m.put("rawPeakBytes", r.rawPeakBytes());
                 m.put("retainedBytes", r.retainedBytes());
                 m.put("loss", r.loss());
             } else {

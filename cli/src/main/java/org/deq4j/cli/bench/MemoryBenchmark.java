@@ -21,9 +21,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Per configuration: {@code warmup} untimed steps, then {@code repeats} timed steps (median and
  * minimum reported, each started after {@link NativeMemory#settle()}), then {@code memoryRuns} memory
- * runs (maximum reported). A memory run settles the counter (the baseline: the model and its inputs
- * are allocated), then runs one step <em>on a separate thread</em> while a {@link PeakSampler} reads the
- * raw counter about every 0.5 ms; the peak is the highest sample minus the baseline. The separate thread
+ * runs (maximum reported) and one raw run. A memory run settles the counter (the baseline: the model
+ * and its inputs are allocated), then runs one step <em>on a separate thread</em> while a
+ * {@link CollectingSampler} repeatedly collects garbage and reads the counter; the peak is the highest
+ * sample minus the baseline: reachable memory, garbage excluded. The raw run does the same with a
+ * {@link PeakSampler} reading the raw counter (garbage included) about every 0.5 ms. The separate thread
  * matters: SameDiff's sessions and ND4J's workspaces are per thread, so that thread creates and counts
  * them inside the run instead of reusing buffers that warm-up runs left allocated (which the baseline
  * would then hide); it destroys its workspaces after each run. For the same reason SameDiff's array cache is
@@ -139,17 +141,22 @@ public final class MemoryBenchmark {
      * @param steps         the step budget
      * @param medianMillis  median wall time of one training step
      * @param minMillis     fastest timed step
-     * @param peakBytes     highest raw counter during a memory run minus the settled baseline (max over runs)
+     * @param peakBytes     highest reachable memory during a memory run minus the settled baseline (max over
+     *                      runs), sampled by a {@link CollectingSampler}
      * @param peakMinBytes  the lowest of those peaks
+     * @param samples       the fewest collecting samples taken during one of those runs
+     * @param rawPeakBytes  highest raw counter (garbage included) during one more run, sampled every ~0.5 ms
+     *                      by a {@link PeakSampler}, minus the settled baseline
      * @param retainedBytes settled counter after the step, gradients held, minus the baseline (max over runs)
      * @param loss          the loss of the last timed step (a sanity check: the methods compute the same
      *                      function at the same step budget, up to float32 rounding)
      * @param skipped       why the configuration was not measured (then every number is NaN or -1)
      */
     public record Result(Method method, int steps, double medianMillis, double minMillis, long peakBytes,
-            long peakMinBytes, long retainedBytes, double loss, Optional<String> skipped) {
+            long peakMinBytes, int samples, long rawPeakBytes, long retainedBytes, double loss,
+            Optional<String> skipped) {
         static Result skipped(Method m, int steps, String why) {
-            return new Result(m, steps, Double.NaN, Double.NaN, -1, -1, -1, Double.NaN, Optional.of(why));
+            return new Result(m, steps, Double.NaN, Double.NaN, -1, -1, 0, -1, -1, Double.NaN, Optional.of(why));
         }
 
         /** Whether the configuration was measured. */
@@ -197,6 +204,8 @@ public final class MemoryBenchmark {
         double loss;
         long[] peaks = new long[s.memoryRuns()];
         long retained = 0;
+        long rawPeak;
+        int samples = 0;
         try (TrainingStep step = TrainingStep.create(s, m, steps)) {
             long t0 = System.nanoTime();
             step.run();
@@ -217,17 +226,19 @@ public final class MemoryBenchmark {
             }
             loss = last;
             for (int i = 0; i < s.memoryRuns(); i++) {
-                long[] r = memoryRun(step);
+                long[] r = memoryRun(step, true);
                 peaks[i] = r[0];
                 retained = Math.max(retained, r[1]);
+                samples = i == 0 ? (int) r[2] : Math.min(samples, (int) r[2]);
             }
+            rawPeak = memoryRun(step, false)[0];
         }
         double[] sorted = times.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
         return new Result(m, steps, median, sorted[0], Arrays.stream(peaks).max().orElseThrow(),
-                Arrays.stream(peaks).min().orElseThrow(), retained, loss, Optional.empty());
+                Arrays.stream(peaks).min().orElseThrow(), samples, rawPeak, retained, loss, Optional.empty());
     }
 
     /**
@@ -236,18 +247,20 @@ public final class MemoryBenchmark {
      * process's resident memory would grow with every run); it destroys its ND4J workspaces after each
      * run, so the next run creates and counts them again.
      */
-    private static long[] memoryRun(TrainingStep step) {
+    private static long[] memoryRun(TrainingStep step, boolean collecting) {
         String cache = System.getProperty(SAMEDIFF_CACHE_PROPERTY);
         System.setProperty(SAMEDIFF_CACHE_PROPERTY, "false");
         try {
             long baseline = NativeMemory.settle();
-            try (PeakSampler sampler = new PeakSampler()) {
+            try (CollectingSampler reachable = collecting ? new CollectingSampler() : null;
+                    PeakSampler raw = collecting ? null : new PeakSampler()) {
                 return MEMORY_THREAD.submit(() -> {
-                    long[] out = new long[2];
+                    long[] out = new long[3];
                     try {
                         step.runHolding(() -> {
-                            out[0] = sampler.peak() - baseline;
+                            out[0] = (collecting ? reachable.peak() : raw.peak()) - baseline;
                             out[1] = NativeMemory.settle() - baseline;
+                            out[2] = collecting ? reachable.samples() : 0;
                         });
                     } finally {
                         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
