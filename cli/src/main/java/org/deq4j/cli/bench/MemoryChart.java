@@ -61,7 +61,23 @@ public final class MemoryChart {
             g.setColor(Color.DARK_GRAY);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             FontMetrics fm = g.getFontMetrics();
-            g.drawString(subtitle, (WIDTH - fm.stringWidth(subtitle)) / 2, HEIGHT - 12);
+            // one line, or two split at the comma nearest the middle when it does not fit
+            int cut = subtitle.length();
+            if (fm.stringWidth(subtitle) > WIDTH - 20) {
+                int best = -1;
+                for (int i = subtitle.indexOf(", "); i >= 0; i = subtitle.indexOf(", ", i + 1)) {
+                    if (best < 0 || Math.abs(i - subtitle.length() / 2) < Math.abs(best - subtitle.length() / 2)) {
+                        best = i;
+                    }
+                }
+                cut = best < 0 ? cut : best + 1;
+            }
+            String first = subtitle.substring(0, cut).trim();
+            String second = subtitle.substring(cut).trim();
+            g.drawString(first, (WIDTH - fm.stringWidth(first)) / 2, HEIGHT - (second.isEmpty() ? 12 : 28));
+            if (!second.isEmpty()) {
+                g.drawString(second, (WIDTH - fm.stringWidth(second)) / 2, HEIGHT - 12);
+            }
             List<Result> measured = results.stream().filter(Result::measured).toList();
             panel(g, 0, "Peak memory of one training step", "peak MiB (above baseline)", measured,
                     r -> r.peakBytes() / MIB);
