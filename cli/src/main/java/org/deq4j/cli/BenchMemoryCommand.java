@@ -1,6 +1,7 @@
 package org.deq4j.cli;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -88,6 +89,11 @@ final class BenchMemoryCommand implements Callable<Integer> {
             + " budgets (default: 120).")
     private double timeout = 120;
 
+    @Option(names = "--samediff-unrolled-max-steps", description = "Largest step budget measured for the unrolled"
+            + " SameDiff baseline, which keeps every intermediate of every step (about 1.4 GiB per step at the default"
+            + " size); larger budgets are reported as skipped (default: 8).")
+    private int samediffUnrolledMaxSteps = 8;
+
     @Option(names = "--seed", description = "Random seed (default: 42).")
     private long seed = 42;
 
@@ -111,7 +117,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Settings s = new Settings(batch, channels, size, width, beta, steps, methods, warmup, repeats, memoryRuns,
-                timeout, seed);
+                timeout, samediffUnrolledMaxSteps, seed);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String threads = Optional.ofNullable(System.getenv("OMP_NUM_THREADS")).orElse("unset");
@@ -126,18 +132,17 @@ final class BenchMemoryCommand implements Callable<Integer> {
             out.flush();
         }
         // ND4J prints autodiff progress ("Added differentiated op ...") to System.out; keep stdout for the report.
-        java.io.PrintStream stdout = System.out;
+        PrintStream stdout = System.out;
         System.setOut(System.err);
         List<Result> results;
         try {
+            // progress goes to stderr, also with --json (stdout stays one JSON object)
             results = MemoryBenchmark.run(s, r -> {
-            if (!json) {
                 err.printf(Locale.ROOT, "  %s at %d steps: %s%n", r.method(), r.steps(), r.measured()
                         ? String.format(Locale.ROOT, "%.2f s, peak %.1f MiB", r.medianMillis() / 1000,
                                 r.peakBytes() / MIB)
                         : "skipped (" + r.skipped().orElseThrow() + ")");
                 err.flush();
-            }
             });
         } finally {
             System.setOut(stdout);
@@ -243,6 +248,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
         settings.put("repeats", s.repeats());
         settings.put("memoryRuns", s.memoryRuns());
         settings.put("timeoutSeconds", s.timeoutSeconds());
+        settings.put("samediffUnrolledMaxSteps", s.samediffUnrolledMaxSteps());
         settings.put("seed", s.seed());
         settings.put("ompNumThreads", threads);
         List<Object> rows = new ArrayList<>();

@@ -31,7 +31,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * would then hide); it destroys its workspaces after each run. For the same reason SameDiff's array cache is
  * switched off for memory runs (system property {@value #SAMEDIFF_CACHE_PROPERTY}): every
  * intermediate array is then freed when the session releases it, so the counter follows the arrays
- * the session holds, not a cache of freed ones. {@code retained} is the settled counter after the
+ * the session holds, not a cache of freed ones. The cache stays off for the timed steps too (a cache
+ * per session and thread, each allowed a quarter of the off-heap limit, made the process's resident
+ * memory balloon across configurations). {@code retained} is the settled counter after the
  * step with the gradients still held, minus the baseline.
  *
  * <p>A method whose step exceeds {@code timeoutSeconds} (the first warm-up step, or the median) is not
@@ -106,10 +108,13 @@ public final class MemoryBenchmark {
      * @param repeats        timed steps per configuration
      * @param memoryRuns     memory runs per configuration (the maximum is reported)
      * @param timeoutSeconds a method whose step takes longer is not measured at larger step budgets
+     * @param samediffUnrolledMaxSteps the unrolled SameDiff baseline is not measured above this budget (its
+     *                       memory grows too fast for a shared machine)
      * @param seed           seed of the parameters and data
      */
     public record Settings(int batch, int channels, int size, int width, double beta, List<Integer> steps,
-            List<Method> methods, int warmup, int repeats, int memoryRuns, double timeoutSeconds, long seed) {
+            List<Method> methods, int warmup, int repeats, int memoryRuns, double timeoutSeconds,
+            int samediffUnrolledMaxSteps, long seed) {
         public Settings {
             steps = steps.stream().sorted().distinct().toList();
             methods = List.copyOf(methods);
@@ -171,12 +176,31 @@ public final class MemoryBenchmark {
      * @param onResult called after each configuration (e.g. for progress output)
      */
     public static List<Result> run(Settings s, Consumer<Result> onResult) {
+        String cache = System.getProperty(SAMEDIFF_CACHE_PROPERTY);
+        System.setProperty(SAMEDIFF_CACHE_PROPERTY, "false");
+        try {
+            return measureAll(s, onResult);
+        } finally {
+            if (cache == null) {
+                System.clearProperty(SAMEDIFF_CACHE_PROPERTY);
+            } else {
+                System.setProperty(SAMEDIFF_CACHE_PROPERTY, cache);
+            }
+        }
+    }
+
+    private static List<Result> measureAll(Settings s, Consumer<Result> onResult) {
         NativeMemory.settle(); // fails early if memory cannot be measured
         List<Result> results = new ArrayList<>();
         for (Method m : s.methods()) {
             String tooSlow = null;
             for (int steps : s.steps()) {
-                Result r = tooSlow != null ? Result.skipped(m, steps, tooSlow) : measureOrFailure(s, m, steps);
+                Result r = tooSlow != null ? Result.skipped(m, steps, tooSlow)
+                        : m == Method.SAMEDIFF_UNROLLED && steps > s.samediffUnrolledMaxSteps()
+                        ? Result.skipped(m, steps, "above --samediff-unrolled-max-steps "
+                                + s.samediffUnrolledMaxSteps() + " (its memory grows by about a GiB per step at"
+                                + " the default size)")
+                        : measureOrFailure(s, m, steps);
                 if (tooSlow == null && r.measured() && r.medianMillis() > s.timeoutSeconds() * 1000) {
                     tooSlow = String.format(Locale.ROOT, "%d steps took %.1f s > timeout %.0f s", steps,
                             r.medianMillis() / 1000, s.timeoutSeconds());
@@ -248,8 +272,6 @@ public final class MemoryBenchmark {
      * run, so the next run creates and counts them again.
      */
     private static long[] memoryRun(TrainingStep step, boolean collecting) {
-        String cache = System.getProperty(SAMEDIFF_CACHE_PROPERTY);
-        System.setProperty(SAMEDIFF_CACHE_PROPERTY, "false");
         try {
             long baseline = NativeMemory.settle();
             try (CollectingSampler reachable = collecting ? new CollectingSampler() : null;
@@ -273,12 +295,6 @@ public final class MemoryBenchmark {
             throw new IllegalStateException("interrupted during a memory run", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("memory run failed: " + e.getCause(), e.getCause());
-        } finally {
-            if (cache == null) {
-                System.clearProperty(SAMEDIFF_CACHE_PROPERTY);
-            } else {
-                System.setProperty(SAMEDIFF_CACHE_PROPERTY, cache);
-            }
         }
     }
 }
