@@ -32,7 +32,7 @@ class BenchMemoryCommandTest {
     private static final int CHANNELS = 8;
     private static final int SIZE = 16;
     private static final int LO = 2;
-    private static final int HI = 16;
+    private static final int HI = 10;
 
     @Test
     void reversiblePeaksStayFlatWhileUnrolledPeaksGrow(@TempDir Path dir) throws Exception {
@@ -42,7 +42,7 @@ class BenchMemoryCommandTest {
         cli.setOut(new PrintWriter(out));
         int code = cli.execute("bench", "memory", "--steps", LO + "," + HI, "--batch", String.valueOf(BATCH),
                 "--channels", String.valueOf(CHANNELS), "--size", String.valueOf(SIZE), "--warmup", "1",
-                "--repeats", "1", "--memory-runs", "1", "--chart", chart.toString(), "--json");
+                "--repeats", "1", "--memory-runs", "1", "--samediff-unrolled-max-steps", String.valueOf(HI), "--chart", chart.toString(), "--json");
         assertEquals(0, code, out.toString());
 
         JsonNode root = new ObjectMapper().readTree(out.toString());
