@@ -28,13 +28,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link PeakSampler} reading the raw counter (garbage included) about every 0.5 ms. The separate thread
  * matters: SameDiff's sessions and ND4J's workspaces are per thread, so that thread creates and counts
  * them inside the run instead of reusing buffers that warm-up runs left allocated (which the baseline
- * would then hide); it destroys its workspaces after each run. For the same reason SameDiff's array cache is
- * switched off for memory runs (system property {@value #SAMEDIFF_CACHE_PROPERTY}): every
- * intermediate array is then freed when the session releases it, so the counter follows the arrays
- * the session holds, not a cache of freed ones. The cache stays off for the timed steps too (a cache
- * per session and thread, each allowed a quarter of the off-heap limit, made the process's resident
- * memory balloon across configurations). {@code retained} is the settled counter after the
- * step with the gradients still held, minus the baseline.
+ * would then hide); it destroys its workspaces after each run. A SameDiff session, though, keeps the
+ * arrays of its last execution until its next one, so only the first memory run of a graph starts
+ * clean: later runs (the raw run, extra memory runs) understate SameDiff peaks; the reported peak is
+ * the maximum, so it comes from the first. SameDiff's array cache is switched off for the whole run
+ * (system property {@value #SAMEDIFF_CACHE_PROPERTY}): every intermediate array is then freed when
+ * the session releases it, so the counter follows the arrays the session holds, not a cache of freed
+ * ones (a cache per session and thread, each allowed a quarter of the off-heap limit, also made the
+ * process's resident memory balloon across configurations). {@code retained} is the settled counter
+ * after the step with the gradients still held, minus the baseline.
  *
  * <p>A method whose step exceeds {@code timeoutSeconds} (the first warm-up step, or the median) is not
  * measured at larger step budgets: those rows are reported as skipped; so is a configuration whose
