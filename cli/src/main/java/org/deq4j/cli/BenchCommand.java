@@ -7,7 +7,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code deq4j bench}: the group of benchmarks; each benchmark is a subcommand class. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: time and memory.",
-        subcommands = {BenchCoreCommand.class})
+        subcommands = {BenchCoreCommand.class, BenchMemoryCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     private CommandSpec spec;

@@ -58,6 +58,18 @@ public final class NativeMemory {
         return liveBytes();
     }
 
+    /**
+     * One full collection, then frees every buffer whose array the collection found unreachable;
+     * returns the bytes allocated then. Unlike {@link #settle()} it does not wait for the counter to
+     * stand still, so it can sample while other threads compute: the result is the reachable memory
+     * plus whatever was allocated since the collection (and minus nothing reachable).
+     */
+    public static long collectOnce() {
+        collect();
+        Deallocation.drain();
+        return liveBytes();
+    }
+
     /** A full collection, returning once the reference handler has enqueued what it cleared. */
     private static void collect() {
         ReferenceQueue<Object> queue = new ReferenceQueue<>();

@@ -72,7 +72,9 @@ abstract class RevDeqSubGraphOp extends Invoke {
             // first use may happen during execution inside a DL4J workspace: the sub-graph's
             // constants must not live there
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                sameDiff.putSubFunction(name, buildSubGraph(in, types, out));
+                SameDiff sub = buildSubGraph(in, types, out);
+                sub.addListeners(ReleaseArraysListener.INSTANCE);
+                sameDiff.putSubFunction(name, sub);
             }
         }
         return name;
