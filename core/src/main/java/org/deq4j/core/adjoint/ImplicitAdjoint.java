@@ -9,7 +9,6 @@ import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
-import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
 
@@ -48,31 +47,16 @@ public record ImplicitAdjoint(Solver<?> backwardSolver, StopCriterion backwardSt
     public DeqSolution solve(Cell cell, State x, State z0, Solver<?> solver, StopCriterion stop) {
         ForwardLoop.Outcome<?> out = ForwardLoop.run("forward solve", solver, cell, x, z0, stop, it -> { });
         State z = out.iterate().z();
-        return new DeqSolution() {
-            @Override
-            public State z() {
-                return z;
-            }
-
-            @Override
-            public SolverStats stats() {
-                return out.stats();
-            }
-
-            @Override
-            public DeqGradients backward(State gz) {
-                z.requireSameShape(gz, "output gradient", true);
-                State g0 = gz.castTo(z.dataType());
-                AdjointLinearCell linear = new AdjointLinearCell(cell, z, x, g0);
-                ForwardLoop.Outcome<?> back = ForwardLoop.run("implicit backward solve", backwardSolver, linear,
-                        x, g0.zerosLike(), backwardStop, it -> { });
-                VjpAccumulator acc = new VjpAccumulator(cell, x);
-                acc.pull(z, back.iterate().z(), 1.0);
-                ForwardLoop.requireFinite("implicit backward", acc.gx(), back.stats().maxSteps());
-                return new DeqGradients(acc.gx(), acc.gParams(), new BackwardStats(
-                        back.stats().cellEvaluations() + acc.evaluations(), OptionalDouble.empty(),
-                        Optional.of(back.stats())));
-            }
-        };
+        return new AdjointSolution(z, out.stats(), g0 -> {
+            AdjointLinearCell linear = new AdjointLinearCell(cell, z, x, g0);
+            ForwardLoop.Outcome<?> back = ForwardLoop.run("implicit backward solve", backwardSolver, linear,
+                    x, g0.zerosLike(), backwardStop, it -> { });
+            VjpAccumulator acc = new VjpAccumulator(cell, x);
+            acc.pull(z, back.iterate().z(), 1.0);
+            ForwardLoop.requireFinite("implicit backward", acc.gx(), back.stats().maxSteps());
+            return new DeqGradients(acc.gx(), acc.gParams(), new BackwardStats(
+                    back.stats().cellEvaluations() + acc.evaluations(), OptionalDouble.empty(),
+                    Optional.of(back.stats())));
+        });
     }
 }

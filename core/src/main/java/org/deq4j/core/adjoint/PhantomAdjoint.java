@@ -6,7 +6,6 @@ import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.solver.ActiveSet;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.deq4j.core.solver.Solver;
-import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
 
@@ -44,35 +43,20 @@ public record PhantomAdjoint(int k, double tau) implements Adjoint {
     public DeqSolution solve(Cell cell, State x, State z0, Solver<?> solver, StopCriterion stop) {
         ForwardLoop.Outcome<?> out = ForwardLoop.run("forward solve", solver, cell, x, z0, stop, it -> { });
         State z = out.iterate().z();
-        return new DeqSolution() {
-            @Override
-            public State z() {
-                return z;
-            }
-
-            @Override
-            public SolverStats stats() {
-                return out.stats();
-            }
-
-            @Override
-            public DeqGradients backward(State gz) {
-                z.requireSameShape(gz, "output gradient", true);
-                FixedPointSolver damped = new FixedPointSolver(tau);
-                Trajectory<FixedPointSolver.Iterate, State> trajectory = new Trajectory<>(damped);
-                FixedPointSolver.Iterate it = damped.init(cell, x, z);
+        return new AdjointSolution(z, out.stats(), gz -> {
+            FixedPointSolver damped = new FixedPointSolver(tau);
+            Trajectory<FixedPointSolver.Iterate, State> trajectory = new Trajectory<>(damped);
+            FixedPointSolver.Iterate it = damped.init(cell, x, z);
+            trajectory.add(it);
+            ActiveSet all = ActiveSet.all(z.batchSize(), z.dataType());
+            for (int n = 1; n <= k; n++) {
+                damped.step(cell, x, it, all);
                 trajectory.add(it);
-                ActiveSet all = ActiveSet.all(z.batchSize(), z.dataType());
-                for (int n = 1; n <= k; n++) {
-                    damped.step(cell, x, it, all);
-                    trajectory.add(it);
-                }
-                int[] steps = new int[(int) z.batchSize()];
-                java.util.Arrays.fill(steps, k);
-                VjpAccumulator acc = trajectory.backprop("phantom backward", cell, x, steps,
-                        gz.castTo(z.dataType()));
-                return new DeqGradients(acc.gx(), acc.gParams(), BackwardStats.of(acc.evaluations() + k + 1));
             }
-        };
+            int[] steps = new int[(int) z.batchSize()];
+            java.util.Arrays.fill(steps, k);
+            VjpAccumulator acc = trajectory.backprop("phantom backward", cell, x, steps, gz);
+            return new DeqGradients(acc.gx(), acc.gParams(), BackwardStats.of(acc.evaluations() + k + 1));
+        });
     }
 }

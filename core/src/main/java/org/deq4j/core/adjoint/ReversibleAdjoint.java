@@ -11,7 +11,6 @@ import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.solver.ActiveSet;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
-import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
 import org.deq4j.core.state.Workspaces;
@@ -67,23 +66,8 @@ public record ReversibleAdjoint(DriftCheck drift) implements Adjoint {
                 ForwardLoop.run("forward solve", rev, cell, x, z0, stop, it -> { });
         ReversibleSolver.Iterate last = out.iterate();
         State initial = z0.dup();
-        return new DeqSolution() {
-            @Override
-            public State z() {
-                return last.z();
-            }
-
-            @Override
-            public SolverStats stats() {
-                return out.stats();
-            }
-
-            @Override
-            public DeqGradients backward(State gz) {
-                last.z().requireSameShape(gz, "output gradient", true);
-                return reverse(rev, cell, x, last, initial, out.stats().steps(), gz.castTo(last.z().dataType()));
-            }
-        };
+        return new AdjointSolution(last.z(), out.stats(),
+                gz -> reverse(rev, cell, x, last, initial, out.stats().steps(), gz));
     }
 
     private DeqGradients reverse(ReversibleSolver solver, Cell cell, State x, ReversibleSolver.Iterate last,

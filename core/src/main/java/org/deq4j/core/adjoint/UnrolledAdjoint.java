@@ -6,7 +6,6 @@ import org.deq4j.core.cell.VjpAccumulator;
 import org.deq4j.core.solver.DifferentiableSolver;
 import org.deq4j.core.solver.Iterate;
 import org.deq4j.core.solver.Solver;
-import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
 
@@ -43,24 +42,9 @@ public record UnrolledAdjoint() implements Adjoint {
         Trajectory<S, G> trajectory = new Trajectory<>(solver);
         ForwardLoop.Outcome<S> out = ForwardLoop.run("forward solve", solver, cell, x, z0, stop, trajectory::add);
         State z = out.iterate().z();
-        return new DeqSolution() {
-            @Override
-            public State z() {
-                return z;
-            }
-
-            @Override
-            public SolverStats stats() {
-                return out.stats();
-            }
-
-            @Override
-            public DeqGradients backward(State gz) {
-                z.requireSameShape(gz, "output gradient", true);
-                VjpAccumulator acc = trajectory.backprop("unrolled backward", cell, x, out.stats().steps(),
-                        gz.castTo(z.dataType()));
-                return new DeqGradients(acc.gx(), acc.gParams(), BackwardStats.of(acc.evaluations()));
-            }
-        };
+        return new AdjointSolution(z, out.stats(), gz -> {
+            VjpAccumulator acc = trajectory.backprop("unrolled backward", cell, x, out.stats().steps(), gz);
+            return new DeqGradients(acc.gx(), acc.gParams(), BackwardStats.of(acc.evaluations()));
+        });
     }
 }
