@@ -64,16 +64,17 @@ class BenchMemoryCommandTest {
         }
         assertEquals(6, root.get("targets").size());
 
-        long state32 = (long) BATCH * CHANNELS * SIZE * SIZE * Float.BYTES;
-        int extraSteps = HI - LO;
-        for (String[] pair : new String[][] {{"samediff-reversible", "samediff-unrolled", "2"},
-            {"vertex-reversible", "vertex-unrolled", "6"}}) {
-            // at least 2 float32 (SameDiff) or 3 float64 (vertex) states per step
-            long perStep = Long.parseLong(pair[2]) * state32;
-            long unrolledGrowth = peak.get(pair[1] + HI) - peak.get(pair[1] + LO);
-            long reversibleGrowth = peak.get(pair[0] + HI) - peak.get(pair[0] + LO);
-            assertTrue(unrolledGrowth >= extraSteps * perStep, pair[1] + " grew by only " + unrolledGrowth + ": " + peak);
-            assertTrue(reversibleGrowth < unrolledGrowth / 4, pair[0] + " grew by " + reversibleGrowth + ": " + peak);
+        // Peak growth is asserted for the SameDiff pair only: its peaks come from settled counts and are
+        // exact to the byte. The vertex's peaks come from a background sampler whose noise at these tiny
+        // sizes (a few MB: one SameDiff working set) exceeds the vertex trajectory (3 MB over 8 steps);
+        // its memory claims rest on the full-size run in docs/benchmarks.md.
+        long perStep = 2 * (long) BATCH * CHANNELS * SIZE * SIZE * Float.BYTES; // at least y and z, float32
+        long unrolledGrowth = peak.get("samediff-unrolled" + HI) - peak.get("samediff-unrolled" + LO);
+        long reversibleGrowth = peak.get("samediff-reversible" + HI) - peak.get("samediff-reversible" + LO);
+        assertTrue(unrolledGrowth >= (HI - LO) * perStep, "samediff-unrolled grew by only " + unrolledGrowth + ": " + peak);
+        assertTrue(reversibleGrowth < unrolledGrowth / 4, "samediff-reversible grew by " + reversibleGrowth + ": " + peak);
+        for (String[] pair : new String[][] {{"samediff-reversible", "samediff-unrolled"},
+            {"vertex-reversible", "vertex-unrolled"}}) {
             for (int steps : new int[] {LO, HI}) {
                 double a = loss.get(pair[0] + steps);
                 double b = loss.get(pair[1] + steps);
