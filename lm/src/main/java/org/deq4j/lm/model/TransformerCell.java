@@ -8,6 +8,7 @@ import java.util.Map;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.samediff.cell.CellConfig;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -111,8 +112,9 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
      * @throws InvalidConfigException if a key is missing or has the wrong kind of value
      */
     public static TransformerCell fromConfig(Map<String, Object> config) {
-        return new TransformerCell(integer(config, "dModel"), integer(config, "heads"), integer(config, "mlpHidden"),
-                integer(config, "contextLength"), number(config, "eps").doubleValue(), bool(config, "twoHiddenLayers"));
+        CellConfig c = new CellConfig("transformer cell", config);
+        return new TransformerCell(c.integer("dModel"), c.integer("heads"), c.integer("mlpHidden"),
+                c.integer("contextLength"), c.number("eps").doubleValue(), c.bool("twoHiddenLayers"));
     }
 
     @Override
@@ -253,46 +255,5 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
     private static void addLinear(List<ParamSpec> p, String weight, String bias, long in, long out) {
         p.add(new ParamSpec(weight, new long[] {in, out}, ParamSpec.Init.NORMAL_FAN_IN, in));
         p.add(new ParamSpec(bias, new long[] {out}, ParamSpec.Init.ZEROS, 1));
-    }
-
-    private static Number number(Map<String, Object> config, String key) {
-        Object v = required(config, key);
-        if (v instanceof Number n) {
-            return n;
-        }
-        try {
-            return Double.valueOf(v.toString());
-        } catch (NumberFormatException e) {
-            throw new InvalidConfigException("transformer cell config '" + key + "' must be a number, got '" + v + "'");
-        }
-    }
-
-    private static int integer(Map<String, Object> config, String key) {
-        double v = number(config, key).doubleValue();
-        if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-            throw new InvalidConfigException("transformer cell config '" + key + "' must be an integer, got " + v);
-        }
-        return (int) v;
-    }
-
-    private static boolean bool(Map<String, Object> config, String key) {
-        Object v = required(config, key);
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        return switch (v.toString()) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new InvalidConfigException("transformer cell config '" + key
-                    + "' must be true or false, got '" + v + "'");
-        };
-    }
-
-    private static Object required(Map<String, Object> config, String key) {
-        Object v = config.get(key);
-        if (v == null) {
-            throw new InvalidConfigException("transformer cell config lacks '" + key + "'; keys: " + config.keySet());
-        }
-        return v;
     }
 }

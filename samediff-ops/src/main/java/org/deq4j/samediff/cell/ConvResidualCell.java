@@ -105,9 +105,9 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
      * @throws InvalidConfigException if a key is missing or has the wrong kind of value
      */
     public static ConvResidualCell fromConfig(Map<String, Object> config) {
-        return new ConvResidualCell(number(config, "channels").intValue(), number(config, "width").intValue(),
-                number(config, "channelsPerGroup").intValue(), number(config, "eps").doubleValue(),
-                bool(config, "weightNorm"));
+        CellConfig c = new CellConfig("conv residual cell", config);
+        return new ConvResidualCell(c.integer("channels"), c.integer("width"), c.integer("channelsPerGroup"),
+                c.number("eps").doubleValue(), c.bool("weightNorm"));
     }
 
     @Override
@@ -209,31 +209,5 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
             return v;
         }
         return v.mul(g.mul(sd.math().rsqrt(v.mul(v).sum(true, 0, 1, 2))));
-    }
-
-    private static Number number(Map<String, Object> config, String key) {
-        Object v = config.get(key);
-        if (v instanceof Number n) {
-            return n;
-        }
-        if (v instanceof String s) {
-            try {
-                return Double.valueOf(s);
-            } catch (NumberFormatException e) {
-                throw new InvalidConfigException("conv residual cell config '" + key + "' is not a number: " + s);
-            }
-        }
-        throw new InvalidConfigException("conv residual cell config needs a number '" + key + "', got " + v);
-    }
-
-    private static boolean bool(Map<String, Object> config, String key) {
-        Object v = config.get(key);
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        if (v instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
-            return Boolean.parseBoolean(s);
-        }
-        throw new InvalidConfigException("conv residual cell config needs a boolean '" + key + "', got " + v);
     }
 }

@@ -38,15 +38,8 @@ public record MlpCell(int stateSize, int inputSize) implements GraphCell {
     }
 
     private static MlpCell fromConfig(Map<String, Object> config) {
-        return new MlpCell(intValue(config, "stateSize"), intValue(config, "inputSize"));
-    }
-
-    private static int intValue(Map<String, Object> config, String key) {
-        Object v = config.get(key);
-        if (!(v instanceof Number n)) {
-            throw new InvalidConfigException("MlpCell config needs a number '" + key + "', got " + v);
-        }
-        return n.intValue();
+        CellConfig c = new CellConfig("MLP cell", config);
+        return new MlpCell(c.integer("stateSize"), c.integer("inputSize"));
     }
 
     @Override
