@@ -12,10 +12,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
@@ -107,14 +105,11 @@ final class TrainCommand implements Callable<Integer> {
         long runSeed = Long.parseLong(run.getProperty("seed"));
         DataSplits splits = ZooData.load(p.dataset(), dataDir);
 
-        AtomicReference<ComputationGraph> graph = new AtomicReference<>();
         TrainerConfig.Builder cb = TrainerConfig.builder(dir)
                 .learningRate(Double.parseDouble(run.getProperty("lr")))
                 .maxEpochs(epochs != null ? epochs : Integer.parseInt(run.getProperty("epochs")))
                 .seed(runSeed)
-                .metric(Accuracy.INSTANCE)
-                .stepStats(() -> graph.get() == null ? OptionalDouble.empty()
-                        : ImplicitResNet.stepStats(graph.get()).cellEvaluationsLastStep());
+                .metric(Accuracy.INSTANCE);
         if (timeBudget != null) {
             cb.timeBudget(parseDuration(timeBudget));
         }
@@ -132,7 +127,6 @@ final class TrainCommand implements Callable<Integer> {
             writeRun(dir, run);
             trainer = Trainer.create(net, config);
         }
-        graph.set(trainer.graph());
         msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
                 trainer.graph().params().length(), run.getProperty("gradient"), splits.location(),

@@ -47,6 +47,7 @@ public final class Trainer {
 
     private final ComputationGraph graph;
     private final TrainerConfig config;
+    private final StepStatsSource stepStats;
     private final ReduceOnPlateau plateau;
     private final MetricsLog log;
     private final double learningRate;
@@ -61,6 +62,7 @@ public final class Trainer {
         this.graph = graph;
         AdamW.removeDuplicateRegularization(graph);
         this.config = config;
+        this.stepStats = config.stepStats().orElseGet(() -> StepStatsSource.ofDeqLayers(graph));
         this.log = log;
         this.plateau = new ReduceOnPlateau(config.plateau());
         this.plateau.restore(state.plateau());
@@ -229,7 +231,7 @@ public final class Trainer {
         long nanos = System.nanoTime() - start;
         trainingNanos += nanos;
         double throughput = config.itemsPerBatch().applyAsLong(batch) / (nanos * 1e-9);
-        double evals = config.stepStats().map(s -> s.cellEvaluationsLastStep().orElse(Double.NaN)).orElse(Double.NaN);
+        double evals = stepStats.cellEvaluationsLastStep().orElse(Double.NaN);
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.TRAIN, step, epoch, loss, lr, metricValue, throughput, evals,
                 memory.heap(), memory.rss());

@@ -25,7 +25,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param metric           metric for training batches and evaluation (default none; {@link Accuracy} for classifiers)
  * @param metricEvery      the metric is computed on every n-th training batch, at the cost of one extra
  *                         inference forward pass (default 10)
- * @param stepStats        source of per-step cell-evaluation counts (default none)
+ * @param stepStats        source of per-step cell-evaluation counts (default: the graph's DEQ vertices and
+ *                         layers, {@link StepStatsSource#ofDeqLayers})
  * @param unit             throughput unit (default {@code examples})
  * @param itemsPerBatch    items of {@code unit} in a batch (default {@code DataSet::numExamples}; language
  *                         models count tokens)

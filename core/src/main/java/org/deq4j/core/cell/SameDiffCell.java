@@ -147,7 +147,7 @@ public final class SameDiffCell implements Cell {
         List<String> inputs = new ArrayList<>(this.stateNames);
         inputs.addAll(this.injectionNames);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            sd.createGradFunction(inputs.toArray(new String[0]));
+            QuietStdout.run(() -> sd.createGradFunction(inputs.toArray(new String[0])));
         }
     }
 

@@ -6,10 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deq4j.core.adjoint.BackwardStats;
@@ -73,18 +71,8 @@ public final class DeqStatsListener extends BaseTrainingListener {
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        if (model instanceof ComputationGraph graph) {
-            for (GraphVertex gv : graph.getVertices()) {
-                if (gv instanceof DeqStatsSource v) {
-                    record(v, iteration, epoch);
-                }
-            }
-        } else if (model instanceof MultiLayerNetwork net) {
-            for (Layer l : net.getLayers()) {
-                if (l instanceof DeqStatsSource v) {
-                    record(v, iteration, epoch);
-                }
-            }
+        for (DeqStatsSource v : DeqStatsSource.in(model)) {
+            record(v, iteration, epoch);
         }
     }
 

@@ -1,7 +1,6 @@
 package org.deq4j.zoo.model;
 
 import java.util.List;
-import java.util.OptionalDouble;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -17,13 +16,10 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.deq4j.core.adjoint.BackwardStats;
-import org.deq4j.core.solver.SolverStats;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
-import org.deq4j.train.StepStatsSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -165,26 +161,5 @@ public final class ImplicitResNet {
     public static List<DeqGraphVertex> deqVertices(ComputationGraph graph) {
         return java.util.Arrays.stream(graph.getVertices()).filter(v -> v instanceof DeqGraphVertex)
                 .map(v -> (DeqGraphVertex) v).toList();
-    }
-
-    /**
-     * Cell evaluations (forward solve plus backward pass, summed over the DEQ vertices) of the last
-     * training step, for the trainer's progress line; empty before the first solve.
-     */
-    public static StepStatsSource stepStats(ComputationGraph graph) {
-        List<DeqGraphVertex> deqs = deqVertices(graph);
-        return () -> {
-            double total = 0;
-            boolean any = false;
-            for (DeqGraphVertex v : deqs) {
-                if (v.lastForwardStats().isPresent()) {
-                    any = true;
-                    SolverStats f = v.lastForwardStats().get();
-                    total += f.cellEvaluations();
-                    total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
-                }
-            }
-            return any ? OptionalDouble.of(total) : OptionalDouble.empty();
-        };
     }
 }

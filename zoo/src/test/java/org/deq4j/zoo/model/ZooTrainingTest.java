@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.MetricRow;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.zoo.data.ImageDataSetIterator;
@@ -68,7 +69,7 @@ class ZooTrainingTest {
         }
         double after = loss(g, batches);
         assertTrue(after < 0.95 * before, strategy + ": loss " + before + " -> " + after);
-        assertTrue(ImplicitResNet.stepStats(g).cellEvaluationsLastStep().orElseThrow() > 0);
+        assertTrue(StepStatsSource.ofDeqLayers(g).cellEvaluationsLastStep().orElseThrow() > 0);
     }
 
     private static TrainerConfig config(Path dir, long steps) {
