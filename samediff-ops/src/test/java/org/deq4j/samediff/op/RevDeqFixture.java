@@ -1,5 +1,6 @@
 package org.deq4j.samediff.op;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +14,7 @@ import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.MlpCell;
+import org.deq4j.samediff.unrolled.UnrolledRevDeq;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -21,8 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A RevDEQ graph over the MLP cell (state 8, input 5, batch 3, float64) with the loss
- * {@code sum(c ⊙ z_N)}, next to the core engine's reversible solve of the same cell, which serves
- * as the independent reference.
+ * {@code sum(c ⊙ z_N)}, next to two independent references: the core engine's reversible solve of
+ * the same cell ({@link TanhMlpCell}, plain ND4J) and the static unrolled SameDiff graph.
  */
 final class RevDeqFixture {
     static final int STATE = 8;
@@ -72,6 +74,24 @@ final class RevDeqFixture {
 
     Map<String, INDArray> gradients() {
         return sd.calculateGradients(placeholders(), "x", "W", "U", "b");
+    }
+
+    /**
+     * The same solve as the static unrolled graph ({@link UnrolledRevDeq}, every step taken, gradients
+     * by SameDiff autodiff through the stored trajectory) with the same parameters and loss: the
+     * second independent reference. Returns z_N and the gradients for x, W, U, b.
+     */
+    Map<String, INDArray> unrolled() {
+        SameDiff u = SameDiff.create();
+        SDVariable xv = u.placeHolder("x", DataType.DOUBLE, -1, INPUT);
+        List<INDArray> p = coreCell.parameters();
+        List<SDVariable> params = List.of(u.var("W", p.get(0).dup()), u.var("U", p.get(1).dup()),
+                u.var("b", p.get(2).dup()));
+        SDVariable zu = UnrolledRevDeq.apply(u, new MlpCell(STATE, INPUT), xv, params, beta, steps);
+        zu.mul(u.constant("c", c)).sum().markAsLoss();
+        Map<String, INDArray> out = new HashMap<>(u.calculateGradients(placeholders(), "x", "W", "U", "b"));
+        out.put("z", u.output(placeholders(), zu.name()).get(zu.name()));
+        return out;
     }
 
     DeqSolution coreSolution() {
