@@ -1,7 +1,6 @@
 package org.deq4j.train;
 
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -19,10 +18,7 @@ final class BlobIterator implements ResumableIterator {
     private final double[][] x;
     private final int[] y;
     private final int classes;
-    private final int batch;
-    private final long seed;
-    private int epoch;
-    private int cursor;
+    private final EpochCursor cursor;
 
     BlobIterator(int n, int features, int classes, int batch, long dataSeed, long orderSeed) {
         SplittableRandom r = new SplittableRandom(dataSeed);
@@ -41,38 +37,21 @@ final class BlobIterator implements ResumableIterator {
             }
         }
         this.classes = classes;
-        this.batch = batch;
-        this.seed = orderSeed;
+        this.cursor = EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch);
     }
 
     private static double gaussian(SplittableRandom r) {
         return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
-    private int[] order() {
-        int[] o = new int[x.length];
-        for (int i = 0; i < o.length; i++) {
-            o[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 31 + epoch);
-        for (int i = o.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = o[i];
-            o[i] = o[j];
-            o[j] = t;
-        }
-        return o;
-    }
-
     @Override
     public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
+        return cursor.position();
     }
 
     @Override
     public void seekStream(StreamPosition p) {
-        epoch = p.epoch();
-        cursor = (int) p.offset();
+        cursor.seek(p);
     }
 
     @Override
@@ -82,28 +61,26 @@ final class BlobIterator implements ResumableIterator {
 
     @Override
     public boolean hasNext() {
-        return cursor < x.length;
+        return cursor.hasNext();
     }
 
     @Override
     public DataSet next() {
-        return next(batch);
+        return next(cursor.batchSize());
     }
 
     @Override
     public DataSet next(int num) {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        int m = Math.min(num, x.length - cursor);
-        int[] o = order();
+        int m = cursor.nextCount(num);
+        int[] o = cursor.order();
+        int start = cursor.offset();
         double[][] f = new double[m][];
         double[][] l = new double[m][classes];
         for (int i = 0; i < m; i++) {
-            f[i] = x[o[cursor + i]];
-            l[i][y[o[cursor + i]]] = 1;
+            f[i] = x[o[start + i]];
+            l[i][y[o[start + i]]] = 1;
         }
-        cursor += m;
+        cursor.advance(m);
         return new DataSet(Nd4j.create(f).castTo(DataType.DOUBLE), Nd4j.create(l).castTo(DataType.DOUBLE));
     }
 
@@ -129,15 +106,12 @@ final class BlobIterator implements ResumableIterator {
 
     @Override
     public void reset() {
-        if (cursor > 0) {
-            epoch++;
-            cursor = 0;
-        }
+        cursor.reset();
     }
 
     @Override
     public int batch() {
-        return batch;
+        return cursor.batchSize();
     }
 
     @Override

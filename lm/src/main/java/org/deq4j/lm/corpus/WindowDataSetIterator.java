@@ -1,10 +1,9 @@
 package org.deq4j.lm.corpus;
 
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.OptionalLong;
-import java.util.SplittableRandom;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.EpochCursor;
 import org.deq4j.train.ResumableIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -35,27 +34,23 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class WindowDataSetIterator implements DataSetIterator, ResumableIterator {
     private static final long serialVersionUID = 1L;
 
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
     private final TokenWindows windows;
-    private final int batchSize;
     private final int vocabSize;
-    private final long seed;
-    private final boolean shuffle;
-    private final boolean dropLast;
     private final DataType dataType;
+    private final EpochCursor cursor;
     private DataSetPreProcessor preProcessor;
-    private int epoch;
-    private int cursor;
-    private int[] order;
-    private int orderEpoch = -1;
 
     private WindowDataSetIterator(Builder b) {
         this.windows = b.windows;
-        this.batchSize = b.batchSize;
         this.vocabSize = b.vocabSize;
-        this.seed = b.seed;
-        this.shuffle = b.shuffle;
-        this.dropLast = b.dropLast;
         this.dataType = b.dataType;
+        long seed = b.seed;
+        this.cursor = b.shuffle
+                ? EpochCursor.shuffled(windows.count(), "windows", b.batchSize, b.dropLast,
+                        epoch -> seed ^ (GOLDEN * (epoch + 1L)))
+                : EpochCursor.inOrder(windows.count(), "windows", b.batchSize, b.dropLast);
     }
 
     /**
@@ -70,13 +65,12 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
 
     /** Batches served per epoch. */
     public int batchesPerEpoch() {
-        int n = windows.count();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        return cursor.batchesPerEpoch();
     }
 
     /** Current position; see {@link WindowPosition}. */
     public WindowPosition position() {
-        return new WindowPosition(epoch, cursor);
+        return new WindowPosition(cursor.epoch(), cursor.offset());
     }
 
     /**
@@ -85,18 +79,13 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
      * @throws InvalidConfigException if the window index is beyond the epoch's end
      */
     public void seek(WindowPosition position) {
-        if (position.window() > windows.count()) {
-            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
-                    + " windows of an epoch");
-        }
-        epoch = position.epoch();
-        cursor = position.window();
+        cursor.seek(new StreamPosition(position.epoch(), position.window()));
     }
 
     /** {@link #position()} for the trainer: offset counts windows. */
     @Override
     public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
+        return cursor.position();
     }
 
     /**
@@ -106,11 +95,7 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
      */
     @Override
     public void seekStream(StreamPosition position) {
-        if (position.offset() > windows.count()) {
-            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
-                    + " windows of an epoch");
-        }
-        seek(new WindowPosition(position.epoch(), (int) position.offset()));
+        cursor.seek(position);
     }
 
     /** Windows per epoch. */
@@ -121,60 +106,37 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
 
     /** The window indices of {@code epoch} in visiting order. */
     public int[] epochOrder(int epoch) {
-        int n = windows.count();
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        if (shuffle) {
-            SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1L)));
-            for (int i = n - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
-        }
-        return perm;
+        return cursor.order(epoch);
     }
 
     @Override
     public boolean hasNext() {
-        int remaining = windows.count() - cursor;
-        return dropLast ? remaining >= batchSize : remaining > 0;
+        return cursor.hasNext();
     }
 
     @Override
     public DataSet next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
-        }
-        return next(Math.min(batchSize, windows.count() - cursor));
+        return batch(cursor.nextCount());
     }
 
     /** The next {@code num} windows (fewer at the end of the epoch) as one batch. */
     @Override
     public DataSet next(int num) {
-        if (num < 1) {
-            throw new InvalidConfigException("batch size must be >= 1, got " + num);
-        }
-        int n = Math.min(num, windows.count() - cursor);
-        if (n <= 0) {
-            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
-        }
-        if (orderEpoch != epoch) {
-            order = epochOrder(epoch);
-            orderEpoch = epoch;
-        }
+        return batch(cursor.nextCount(num));
+    }
+
+    private DataSet batch(int n) {
+        int[] order = cursor.order();
+        int start = cursor.offset();
         int context = windows.context();
         int[] features = new int[n * context];
         int[] labels = new int[n * context];
         for (int i = 0; i < n; i++) {
-            int w = order[cursor + i];
+            int w = order[start + i];
             windows.copyInput(w, features, i * context);
             windows.copyTarget(w, labels, i * context);
         }
-        cursor += n;
+        cursor.advance(n);
         DataSet batch = new DataSet(toArray(features, n, context), toArray(labels, n, context));
         if (preProcessor != null) {
             preProcessor.preProcess(batch);
@@ -211,15 +173,12 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
 
     @Override
     public void reset() {
-        if (cursor > 0) {
-            epoch++;
-            cursor = 0;
-        }
+        cursor.reset();
     }
 
     @Override
     public int batch() {
-        return batchSize;
+        return cursor.batchSize();
     }
 
     @Override

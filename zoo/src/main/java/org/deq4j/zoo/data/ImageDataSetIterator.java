@@ -2,7 +2,6 @@ package org.deq4j.zoo.data;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.EpochCursor;
 import org.deq4j.train.ResumableIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -59,18 +59,12 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     }
 
     private final transient ImageDataset data;
-    private final int batchSize;
     private final long seed;
-    private final boolean shuffle;
-    private final boolean dropLast;
     private final int prefetch;
     private final transient SampleTransform transform;
     private transient DataSetPreProcessor preProcessor;
 
-    private int epoch;
-    private int cursor;
-    private transient int[] order;
-    private int orderEpoch = -1;
+    private final transient EpochCursor cursor;
     private final transient ArrayDeque<Pending> pending = new ArrayDeque<>();
     private transient ThreadPoolExecutor executor;
 
@@ -79,12 +73,13 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
 
     private ImageDataSetIterator(Builder b) {
         this.data = b.data;
-        this.batchSize = b.batchSize;
         this.seed = b.seed;
-        this.shuffle = b.shuffle;
-        this.dropLast = b.dropLast;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
+        String items = "images of " + data.name();
+        this.cursor = b.shuffle
+                ? EpochCursor.shuffled(data.size(), items, b.batchSize, b.dropLast, e -> SampleSeeds.epochSeed(seed, e))
+                : EpochCursor.inOrder(data.size(), items, b.batchSize, b.dropLast);
         schedule();
     }
 
@@ -102,7 +97,7 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
 
     /** Where the iterator is: the current epoch and how many of its images have been delivered. */
     public Position position() {
-        return new Position(epoch, cursor);
+        return new Position(cursor.epoch(), cursor.offset());
     }
 
     /**
@@ -111,20 +106,13 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
      * @throws InvalidConfigException if {@code p.sample()} exceeds the data set size
      */
     public void seek(Position p) {
-        if (p.sample() > data.size()) {
-            throw new InvalidConfigException("position sample " + p.sample() + " is beyond the " + data.size()
-                    + " images of " + data.name());
-        }
-        cancelPending();
-        epoch = p.epoch();
-        cursor = p.sample();
-        schedule();
+        seekStream(new StreamPosition(p.epoch(), p.sample()));
     }
 
     /** {@link #position()} for the trainer: offset counts images. */
     @Override
     public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
+        return cursor.position();
     }
 
     /**
@@ -134,11 +122,9 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
      */
     @Override
     public void seekStream(StreamPosition position) {
-        if (position.offset() > data.size()) {
-            throw new InvalidConfigException("position offset " + position.offset() + " is beyond the " + data.size()
-                    + " images of " + data.name());
-        }
-        seek(new Position(position.epoch(), (int) position.offset()));
+        cursor.seek(position);
+        cancelPending();
+        schedule();
     }
 
     /** Images per epoch. */
@@ -154,46 +140,38 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
 
     /** Number of batches in one epoch ({@link #next()} calls from position 0 until {@link #hasNext()} is false). */
     public int batchesPerEpoch() {
-        int n = data.size();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        return cursor.batchesPerEpoch();
     }
 
     @Override
     public boolean hasNext() {
-        return dropLast ? cursor + batchSize <= data.size() : cursor < data.size();
+        return cursor.hasNext();
     }
 
     @Override
     public DataSet next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
-        }
-        return take(Math.min(batchSize, data.size() - cursor));
+        return take(cursor.nextCount());
     }
 
     /** The next {@code num} images (fewer at the end of the epoch), ignoring the configured batch size. */
     @Override
     public DataSet next(int num) {
-        if (num <= 0) {
-            throw new InvalidConfigException("batch size must be positive, got " + num);
-        }
-        if (cursor >= data.size()) {
-            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
-        }
-        return take(Math.min(num, data.size() - cursor));
+        return take(cursor.nextCount(num));
     }
 
     private DataSet take(int count) {
         Pending head = pending.peekFirst();
+        int epoch = cursor.epoch();
+        int start = cursor.offset();
         DataSet batch;
-        if (head != null && head.epoch() == epoch && head.start() == cursor && head.count() == count) {
+        if (head != null && head.epoch() == epoch && head.start() == start && head.count() == count) {
             pending.removeFirst();
             batch = await(head.result());
         } else {
             cancelPending();
-            batch = assemble(epoch, cursor, count, order(), preProcessor);
+            batch = assemble(epoch, start, count, cursor.order(), preProcessor);
         }
-        cursor += count;
+        cursor.advance(count);
         schedule();
         return batch;
     }
@@ -226,17 +204,18 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
             return;
         }
         Pending last = pending.peekLast();
-        int next = last == null ? cursor : last.start() + last.count();
+        int next = last == null ? cursor.offset() : last.start() + last.count();
+        int batchSize = cursor.batchSize();
         int[] ord = null;
         while (pending.size() < prefetch && next < data.size()) {
             int count = Math.min(batchSize, data.size() - next);
-            if (dropLast && count < batchSize) {
+            if (cursor.dropLast() && count < batchSize) {
                 break;
             }
             if (ord == null) {
-                ord = order();
+                ord = cursor.order();
             }
-            int e = epoch;
+            int e = cursor.epoch();
             int start = next;
             int[] o = ord;
             DataSetPreProcessor pre = preProcessor;
@@ -262,22 +241,6 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
             executor.allowCoreThreadTimeOut(true);
         }
         return executor;
-    }
-
-    private int[] order() {
-        if (orderEpoch != epoch) {
-            order = shuffle ? SampleSeeds.permutation(data.size(), seed, epoch) : identity(data.size());
-            orderEpoch = epoch;
-        }
-        return order;
-    }
-
-    private static int[] identity(int n) {
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-            o[i] = i;
-        }
-        return o;
     }
 
     /** Builds the batch of images {@code order[start .. start + count)} of epoch {@code e}; pure apart from the pre-processor. */
@@ -325,16 +288,13 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     @Override
     public void reset() {
         cancelPending();
-        if (cursor > 0) {
-            epoch++;
-        }
-        cursor = 0;
+        cursor.reset();
         schedule();
     }
 
     @Override
     public int batch() {
-        return batchSize;
+        return cursor.batchSize();
     }
 
     /** Sets a DL4J pre-processor applied to every batch after the sample transforms; pending prefetched batches are discarded. */
