@@ -1,7 +1,6 @@
 package org.deq4j.train;
 
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
@@ -12,15 +11,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * Test data: {@code n} points of {@code classes} Gaussian blobs in {@code features} dimensions (double),
  * one-hot labels, shuffled per epoch from (seed, epoch), so batches depend only on the position.
  */
-final class BlobIterator implements ResumableIterator {
+final class BlobIterator extends EpochIterator {
     private static final long serialVersionUID = 1L;
 
     private final double[][] x;
     private final int[] y;
     private final int classes;
-    private final EpochCursor cursor;
 
     BlobIterator(int n, int features, int classes, int batch, long dataSeed, long orderSeed) {
+        super(EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch));
         SplittableRandom r = new SplittableRandom(dataSeed);
         double[][] centres = new double[classes][features];
         for (double[] c : centres) {
@@ -37,7 +36,6 @@ final class BlobIterator implements ResumableIterator {
             }
         }
         this.classes = classes;
-        this.cursor = EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch);
     }
 
     private static double gaussian(SplittableRandom r) {
@@ -45,33 +43,7 @@ final class BlobIterator implements ResumableIterator {
     }
 
     @Override
-    public StreamPosition streamPosition() {
-        return cursor.position();
-    }
-
-    @Override
-    public void seekStream(StreamPosition p) {
-        cursor.seek(p);
-    }
-
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(x.length);
-    }
-
-    @Override
-    public boolean hasNext() {
-        return cursor.hasNext();
-    }
-
-    @Override
-    public DataSet next() {
-        return next(cursor.batchSize());
-    }
-
-    @Override
-    public DataSet next(int num) {
-        int m = cursor.nextCount(num);
+    protected DataSet take(int m) {
         int[] o = cursor.order();
         int start = cursor.offset();
         double[][] f = new double[m][];
@@ -92,26 +64,6 @@ final class BlobIterator implements ResumableIterator {
     @Override
     public int totalOutcomes() {
         return classes;
-    }
-
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
-    @Override
-    public void reset() {
-        cursor.reset();
-    }
-
-    @Override
-    public int batch() {
-        return cursor.batchSize();
     }
 
     @Override

@@ -1,10 +1,9 @@
 package org.deq4j.lm.corpus;
 
 import java.util.List;
-import java.util.OptionalLong;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.train.EpochCursor;
-import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.EpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,7 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * false: building a batch is an array copy, and prefetching would make {@link #position()} run ahead of
  * what the model consumed. Not thread-safe.
  */
-public final class WindowDataSetIterator implements DataSetIterator, ResumableIterator {
+public final class WindowDataSetIterator extends EpochIterator {
     private static final long serialVersionUID = 1L;
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
@@ -39,18 +38,21 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
     private final TokenWindows windows;
     private final int vocabSize;
     private final DataType dataType;
-    private final EpochCursor cursor;
     private DataSetPreProcessor preProcessor;
 
     private WindowDataSetIterator(Builder b) {
+        super(cursor(b));
         this.windows = b.windows;
         this.vocabSize = b.vocabSize;
         this.dataType = b.dataType;
+    }
+
+    private static EpochCursor cursor(Builder b) {
+        int count = b.windows.count();
         long seed = b.seed;
-        this.cursor = b.shuffle
-                ? EpochCursor.shuffled(windows.count(), "windows", b.batchSize, b.dropLast,
-                        epoch -> seed ^ (GOLDEN * (epoch + 1L)))
-                : EpochCursor.inOrder(windows.count(), "windows", b.batchSize, b.dropLast);
+        return b.shuffle
+                ? EpochCursor.shuffled(count, "windows", b.batchSize, b.dropLast, epoch -> seed ^ (GOLDEN * (epoch + 1L)))
+                : EpochCursor.inOrder(count, "windows", b.batchSize, b.dropLast);
     }
 
     /**
@@ -61,11 +63,6 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
      */
     public static Builder builder(TokenWindows windows, int vocabSize) {
         return new Builder(windows, vocabSize);
-    }
-
-    /** Batches served per epoch. */
-    public int batchesPerEpoch() {
-        return cursor.batchesPerEpoch();
     }
 
     /** Current position; see {@link WindowPosition}. */
@@ -79,29 +76,7 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
      * @throws InvalidConfigException if the window index is beyond the epoch's end
      */
     public void seek(WindowPosition position) {
-        cursor.seek(new StreamPosition(position.epoch(), position.window()));
-    }
-
-    /** {@link #position()} for the trainer: offset counts windows. */
-    @Override
-    public StreamPosition streamPosition() {
-        return cursor.position();
-    }
-
-    /**
-     * {@link #seek(WindowPosition)} from the trainer's position.
-     *
-     * @throws InvalidConfigException if the offset is beyond the epoch's end
-     */
-    @Override
-    public void seekStream(StreamPosition position) {
-        cursor.seek(position);
-    }
-
-    /** Windows per epoch. */
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(windows.count());
+        seekStream(new StreamPosition(position.epoch(), position.window()));
     }
 
     /** The window indices of {@code epoch} in visiting order. */
@@ -110,22 +85,7 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
     }
 
     @Override
-    public boolean hasNext() {
-        return cursor.hasNext();
-    }
-
-    @Override
-    public DataSet next() {
-        return batch(cursor.nextCount());
-    }
-
-    /** The next {@code num} windows (fewer at the end of the epoch) as one batch. */
-    @Override
-    public DataSet next(int num) {
-        return batch(cursor.nextCount(num));
-    }
-
-    private DataSet batch(int n) {
+    protected DataSet take(int n) {
         int[] order = cursor.order();
         int start = cursor.offset();
         int context = windows.context();
@@ -159,26 +119,6 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
     @Override
     public int totalOutcomes() {
         return vocabSize;
-    }
-
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
-    @Override
-    public void reset() {
-        cursor.reset();
-    }
-
-    @Override
-    public int batch() {
-        return cursor.batchSize();
     }
 
     @Override

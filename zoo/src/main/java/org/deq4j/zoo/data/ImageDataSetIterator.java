@@ -2,7 +2,6 @@ package org.deq4j.zoo.data;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -13,7 +12,7 @@ import java.util.function.Consumer;
 import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.train.EpochCursor;
-import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.EpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -42,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * false so DL4J does not add a second prefetch layer. Not thread-safe: use from one thread;
  * {@link #close()} stops the prefetch thread early.
  */
-public final class ImageDataSetIterator implements DataSetIterator, ResumableIterator, AutoCloseable {
+public final class ImageDataSetIterator extends EpochIterator implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -63,8 +62,6 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     private final int prefetch;
     private final transient SampleTransform transform;
     private transient DataSetPreProcessor preProcessor;
-
-    private final transient EpochCursor cursor;
     private final transient ArrayDeque<Pending> pending = new ArrayDeque<>();
     private transient ThreadPoolExecutor executor;
 
@@ -72,15 +69,20 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     }
 
     private ImageDataSetIterator(Builder b) {
+        super(cursor(b));
         this.data = b.data;
         this.seed = b.seed;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
-        String items = "images of " + data.name();
-        this.cursor = b.shuffle
-                ? EpochCursor.shuffled(data.size(), items, b.batchSize, b.dropLast, e -> SampleSeeds.epochSeed(seed, e))
-                : EpochCursor.inOrder(data.size(), items, b.batchSize, b.dropLast);
         schedule();
+    }
+
+    private static EpochCursor cursor(Builder b) {
+        String items = "images of " + b.data.name();
+        long seed = b.seed;
+        return b.shuffle
+                ? EpochCursor.shuffled(b.data.size(), items, b.batchSize, b.dropLast, e -> SampleSeeds.epochSeed(seed, e))
+                : EpochCursor.inOrder(b.data.size(), items, b.batchSize, b.dropLast);
     }
 
     /** A builder over {@code data}; defaults: batch 128, seed 0, shuffled, last partial batch kept, prefetch 2, no transform. */
@@ -109,28 +111,16 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
         seekStream(new StreamPosition(p.epoch(), p.sample()));
     }
 
-    /** {@link #position()} for the trainer: offset counts images. */
-    @Override
-    public StreamPosition streamPosition() {
-        return cursor.position();
-    }
-
     /**
-     * {@link #seek(Position)} from the trainer's position.
+     * {@link #seek(Position)} from the trainer's position (offset = images); discards prefetched batches.
      *
      * @throws InvalidConfigException if the offset exceeds the data set size
      */
     @Override
     public void seekStream(StreamPosition position) {
-        cursor.seek(position);
+        super.seekStream(position);
         cancelPending();
         schedule();
-    }
-
-    /** Images per epoch. */
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(data.size());
     }
 
     /** The data set being iterated. */
@@ -138,28 +128,9 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
         return data;
     }
 
-    /** Number of batches in one epoch ({@link #next()} calls from position 0 until {@link #hasNext()} is false). */
-    public int batchesPerEpoch() {
-        return cursor.batchesPerEpoch();
-    }
-
+    /** Takes the batch from the prefetch queue if it is there, else assembles it here. */
     @Override
-    public boolean hasNext() {
-        return cursor.hasNext();
-    }
-
-    @Override
-    public DataSet next() {
-        return take(cursor.nextCount());
-    }
-
-    /** The next {@code num} images (fewer at the end of the epoch), ignoring the configured batch size. */
-    @Override
-    public DataSet next(int num) {
-        return take(cursor.nextCount(num));
-    }
-
-    private DataSet take(int count) {
+    protected DataSet take(int count) {
         Pending head = pending.peekFirst();
         int epoch = cursor.epoch();
         int start = cursor.offset();
@@ -275,26 +246,12 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
         return data.numClasses();
     }
 
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
+    /** Starts the next epoch (unless the current one is untouched) and discards prefetched batches. */
     @Override
     public void reset() {
         cancelPending();
-        cursor.reset();
+        super.reset();
         schedule();
-    }
-
-    @Override
-    public int batch() {
-        return cursor.batchSize();
     }
 
     /** Sets a DL4J pre-processor applied to every batch after the sample transforms; pending prefetched batches are discarded. */
