@@ -16,6 +16,7 @@ import org.deq4j.lm.eval.LanguageModelEvaluator;
 import org.deq4j.lm.eval.LanguageModelScore;
 import org.deq4j.lm.train.LmRunSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,8 @@ final class LmEvalCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "checkpoint.zip or the run directory holding it.")
-    private Path checkpoint;
+    @Mixin
+    private LmCheckpoint checkpoint;
 
     @Option(names = "--split", description = "validation or test (default: ${DEFAULT-VALUE}).", defaultValue = "validation")
     private String split;
@@ -59,13 +60,13 @@ final class LmEvalCommand implements Callable<Integer> {
             case "train" -> Split.TRAIN;
             default -> throw new InvalidConfigException("unknown split '" + split + "'; choose validation or test");
         };
-        Path file = LmRuns.checkpointFile(checkpoint);
-        LmRunSettings run = LmRunSettings.read(LmRuns.runDirectory(file));
+        Path file = checkpoint.file();
+        LmRunSettings run = checkpoint.settings();
         if (data != null) {
             run = new LmRunSettings(run.preset(), run.tokenizer(), java.util.Optional.of(data), run.batchSize(), run.seed(),
                     run.gradient());
         }
-        ComputationGraph graph = LmRuns.loadModel(file);
+        ComputationGraph graph = checkpoint.model();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens tokens = corpus.get(which);
         long start = System.nanoTime();

@@ -1,15 +1,14 @@
 package org.deq4j.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.generate.Sampler;
 import org.deq4j.lm.generate.TextGenerator;
 import org.deq4j.lm.token.Tokenizer;
-import org.deq4j.lm.train.LmRunSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,8 +20,8 @@ final class LmGenerateCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "checkpoint.zip or the run directory holding it.")
-    private Path checkpoint;
+    @Mixin
+    private LmCheckpoint checkpoint;
 
     @Option(names = "--prompt", description = "Text to continue (default: the start of a document).", defaultValue = "")
     private String prompt;
@@ -43,14 +42,13 @@ final class LmGenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path file = LmRuns.checkpointFile(checkpoint);
-        Tokenizer tokenizer = LmRunSettings.read(LmRuns.runDirectory(file)).createTokenizer();
+        Tokenizer tokenizer = checkpoint.settings().createTokenizer();
         int[] ids = prompt.isEmpty() ? tokenizer.documentSeparator() : tokenizer.encode(prompt);
         if (ids.length == 0) {
             throw new InvalidConfigException("the prompt is empty and tokenizer '" + tokenizer.name()
                     + "' has no document separator to start from; give --prompt");
         }
-        TextGenerator generator = new TextGenerator(LmRuns.loadModel(file));
+        TextGenerator generator = new TextGenerator(checkpoint.model());
         PrintWriter out = spec.commandLine().getOut();
         out.print(prompt);
         int[] generated = generator.generate(ids, tokens, new Sampler(temperature, topK), seed, t -> { });

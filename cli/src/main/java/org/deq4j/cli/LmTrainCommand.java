@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -134,7 +133,7 @@ final class LmTrainCommand implements Callable<Integer> {
             if (maxSteps != null) {
                 b.maxSteps(maxSteps);
             }
-            parseDuration(timeBudget).ifPresent(b::timeBudget);
+            Durations.parseLimit(timeBudget).ifPresent(b::timeBudget);
         });
         Trainer trainer;
         if (resume != null) {
@@ -193,28 +192,5 @@ final class LmTrainCommand implements Callable<Integer> {
                 dir.resolve(LmRuns.RESULTS_NAME));
         console.flush();
         return 0;
-    }
-
-    /** "11m", "90s", "2h", "0" (none). */
-    static Optional<Duration> parseDuration(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        if (t.equals("0") || t.equals("none")) {
-            return Optional.empty();
-        }
-        try {
-            if (t.endsWith("ms")) {
-                return Optional.of(Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))));
-            }
-            long n = Long.parseLong(t.substring(0, t.length() - 1));
-            return Optional.of(switch (t.charAt(t.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> throw new NumberFormatException(t);
-            });
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-            throw new org.deq4j.core.InvalidConfigException("time budget must look like 90s, 11m or 2h (or 0 for none),"
-                    + " got '" + text + "'");
-        }
     }
 }

@@ -6,9 +6,6 @@ import java.util.Properties;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * The {@code deq4j} command line. Each subcommand is one class, registered in {@code subcommands}
@@ -19,14 +16,10 @@ import picocli.CommandLine.Spec;
         description = "Deep Equilibrium Models (DEQs) and Reversible DEQ (RevDEQ) for Deeplearning4j / ND4J.",
         subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, GradcheckCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of "
-                + spec.subcommands().keySet());
+public final class Main extends CommandGroup {
+    /** The root command; {@link #commandLine()} wraps it for execution. */
+    public Main() {
+        super("command");
     }
 
     /** The configured command line, for {@link #main} and for tests. */

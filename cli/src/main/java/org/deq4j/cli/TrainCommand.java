@@ -7,7 +7,6 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -16,7 +15,6 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deq4j.core.InvalidConfigException;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
@@ -111,7 +109,7 @@ final class TrainCommand implements Callable<Integer> {
                 .seed(runSeed)
                 .metric(Accuracy.INSTANCE);
         if (timeBudget != null) {
-            cb.timeBudget(parseDuration(timeBudget));
+            cb.timeBudget(Durations.parse(timeBudget));
         }
         if (maxSteps != null) {
             cb.maxSteps(maxSteps);
@@ -214,36 +212,6 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(RUN_FILE), e);
         }
-    }
-
-    /**
-     * A duration written as a number with unit s, m or h ("90s", "14m", "2h"), or ISO-8601 ("PT14M").
-     *
-     * @throws InvalidConfigException for anything else or a non-positive duration
-     */
-    static Duration parseDuration(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        Duration d;
-        try {
-            if (t.startsWith("pt")) {
-                d = Duration.parse(t.toUpperCase(Locale.ROOT));
-            } else {
-                double v = Double.parseDouble(t.substring(0, t.length() - 1));
-                double unit = switch (t.charAt(t.length() - 1)) {
-                    case 's' -> 1;
-                    case 'm' -> 60;
-                    case 'h' -> 3600;
-                    default -> throw new NumberFormatException("unit");
-                };
-                d = Duration.ofMillis(Math.round(v * unit * 1000));
-            }
-        } catch (RuntimeException e) {
-            throw new InvalidConfigException("cannot read duration '" + s + "'; write e.g. 90s, 14m or 2h");
-        }
-        if (d.isNegative() || d.isZero()) {
-            throw new InvalidConfigException("duration must be positive, got '" + s + "'");
-        }
-        return d;
     }
 
     /** Preset names for the help text. */

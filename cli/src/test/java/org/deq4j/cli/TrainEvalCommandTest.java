@@ -1,16 +1,13 @@
 package org.deq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 
-import org.deq4j.core.InvalidConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,15 +55,5 @@ class TrainEvalCommandTest {
         assertEquals(2000, n.get("images").asInt());
         assertEquals(n.get("correct").asDouble() / 2000, n.get("accuracy").asDouble(), 1e-12);
         assertEquals("fashion-mnist", n.get("dataset").asText());
-    }
-
-    @Test
-    void durationsAreReadWithUnits() {
-        assertEquals(Duration.ofSeconds(90), TrainCommand.parseDuration("90s"));
-        assertEquals(Duration.ofMinutes(14), TrainCommand.parseDuration("14m"));
-        assertEquals(Duration.ofMinutes(90), TrainCommand.parseDuration("1.5h"));
-        assertEquals(Duration.ofMinutes(14), TrainCommand.parseDuration("PT14M"));
-        assertThrows(InvalidConfigException.class, () -> TrainCommand.parseDuration("14"));
-        assertThrows(InvalidConfigException.class, () -> TrainCommand.parseDuration("0s"));
     }
 }

@@ -1,8 +1,6 @@
 package org.deq4j.train;
 
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
@@ -13,18 +11,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * Test data: {@code n} points of {@code classes} Gaussian blobs in {@code features} dimensions (double),
  * one-hot labels, shuffled per epoch from (seed, epoch), so batches depend only on the position.
  */
-final class BlobIterator implements ResumableIterator {
+final class BlobIterator extends EpochIterator {
     private static final long serialVersionUID = 1L;
 
     private final double[][] x;
     private final int[] y;
     private final int classes;
-    private final int batch;
-    private final long seed;
-    private int epoch;
-    private int cursor;
 
     BlobIterator(int n, int features, int classes, int batch, long dataSeed, long orderSeed) {
+        super(EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch));
         SplittableRandom r = new SplittableRandom(dataSeed);
         double[][] centres = new double[classes][features];
         for (double[] c : centres) {
@@ -41,69 +36,23 @@ final class BlobIterator implements ResumableIterator {
             }
         }
         this.classes = classes;
-        this.batch = batch;
-        this.seed = orderSeed;
     }
 
     private static double gaussian(SplittableRandom r) {
         return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
-    private int[] order() {
-        int[] o = new int[x.length];
-        for (int i = 0; i < o.length; i++) {
-            o[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 31 + epoch);
-        for (int i = o.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = o[i];
-            o[i] = o[j];
-            o[j] = t;
-        }
-        return o;
-    }
-
     @Override
-    public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
-    }
-
-    @Override
-    public void seekStream(StreamPosition p) {
-        epoch = p.epoch();
-        cursor = (int) p.offset();
-    }
-
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(x.length);
-    }
-
-    @Override
-    public boolean hasNext() {
-        return cursor < x.length;
-    }
-
-    @Override
-    public DataSet next() {
-        return next(batch);
-    }
-
-    @Override
-    public DataSet next(int num) {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        int m = Math.min(num, x.length - cursor);
-        int[] o = order();
+    protected DataSet take(int m) {
+        int[] o = cursor.order();
+        int start = cursor.offset();
         double[][] f = new double[m][];
         double[][] l = new double[m][classes];
         for (int i = 0; i < m; i++) {
-            f[i] = x[o[cursor + i]];
-            l[i][y[o[cursor + i]]] = 1;
+            f[i] = x[o[start + i]];
+            l[i][y[o[start + i]]] = 1;
         }
-        cursor += m;
+        cursor.advance(m);
         return new DataSet(Nd4j.create(f).castTo(DataType.DOUBLE), Nd4j.create(l).castTo(DataType.DOUBLE));
     }
 
@@ -115,29 +64,6 @@ final class BlobIterator implements ResumableIterator {
     @Override
     public int totalOutcomes() {
         return classes;
-    }
-
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
-    @Override
-    public void reset() {
-        if (cursor > 0) {
-            epoch++;
-            cursor = 0;
-        }
-    }
-
-    @Override
-    public int batch() {
-        return batch;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.deq4j.core.check;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleSupplier;
 
 import org.deq4j.core.Deq;
 import org.deq4j.core.adjoint.DeqGradients;
@@ -46,25 +47,40 @@ public final class FiniteDifferences {
     public static Directional check(Deq deq, Cell cell, State x, State w, double epsilon, long seed) {
         DeqSolution sol = deq.solve(cell, x);
         DeqGradients g = sol.backward(w);
-        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
-        List<Double> numeric = new ArrayList<>();
-        List<Double> analytic = new ArrayList<>();
         List<INDArray> targets = new ArrayList<>(x.parts());
         targets.addAll(cell.parameters());
         List<INDArray> grads = new ArrayList<>(g.gx().parts());
         grads.addAll(g.gParams());
+        return directional(targets, grads, () -> loss(deq, cell, x, w), epsilon,
+                Nd4j.getRandomFactory().getNewRandomInstance(seed));
+    }
+
+    /**
+     * Directional derivatives of any scalar {@code loss} that reads {@code targets}: per target, a
+     * random unit direction d (drawn from {@code rng}, in target order), the central difference
+     * {@code (loss(p + εd) - loss(p - εd)) / 2ε} and the analytic {@code ⟨gradient, d⟩}. Each target is
+     * perturbed in place and restored.
+     *
+     * @param targets   the arrays {@code loss} depends on
+     * @param gradients the claimed gradients of {@code loss}, shaped like the targets
+     * @param epsilon   step of the central difference (1e-6 suits float64)
+     */
+    public static Directional directional(List<INDArray> targets, List<INDArray> gradients, DoubleSupplier loss,
+            double epsilon, Random rng) {
+        List<Double> numeric = new ArrayList<>();
+        List<Double> analytic = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) {
             INDArray p = targets.get(i);
             INDArray d = Nd4j.randn(rng, p.shape()).castTo(p.dataType());
             d.divi(d.norm2Number());
             INDArray original = p.dup();
             p.addi(d.mul(epsilon));
-            double plus = loss(deq, cell, x, w);
+            double plus = loss.getAsDouble();
             p.assign(original).subi(d.mul(epsilon));
-            double minus = loss(deq, cell, x, w);
+            double minus = loss.getAsDouble();
             p.assign(original);
             numeric.add((plus - minus) / (2 * epsilon));
-            analytic.add(State.of(grads.get(i)).dot(State.of(d)));
+            analytic.add(State.of(gradients.get(i)).dot(State.of(d)));
         }
         return new Directional(numeric, analytic);
     }

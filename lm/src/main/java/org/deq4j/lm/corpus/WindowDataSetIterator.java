@@ -1,11 +1,9 @@
 package org.deq4j.lm.corpus;
 
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.OptionalLong;
-import java.util.SplittableRandom;
 import org.deq4j.core.InvalidConfigException;
-import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.EpochCursor;
+import org.deq4j.train.EpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,30 +30,29 @@ import org.nd4j.linalg.factory.Nd4j;
  * false: building a batch is an array copy, and prefetching would make {@link #position()} run ahead of
  * what the model consumed. Not thread-safe.
  */
-public final class WindowDataSetIterator implements DataSetIterator, ResumableIterator {
+public final class WindowDataSetIterator extends EpochIterator {
     private static final long serialVersionUID = 1L;
 
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
     private final TokenWindows windows;
-    private final int batchSize;
     private final int vocabSize;
-    private final long seed;
-    private final boolean shuffle;
-    private final boolean dropLast;
     private final DataType dataType;
     private DataSetPreProcessor preProcessor;
-    private int epoch;
-    private int cursor;
-    private int[] order;
-    private int orderEpoch = -1;
 
     private WindowDataSetIterator(Builder b) {
+        super(cursor(b));
         this.windows = b.windows;
-        this.batchSize = b.batchSize;
         this.vocabSize = b.vocabSize;
-        this.seed = b.seed;
-        this.shuffle = b.shuffle;
-        this.dropLast = b.dropLast;
         this.dataType = b.dataType;
+    }
+
+    private static EpochCursor cursor(Builder b) {
+        int count = b.windows.count();
+        long seed = b.seed;
+        return b.shuffle
+                ? EpochCursor.shuffled(count, "windows", b.batchSize, b.dropLast, epoch -> seed ^ (GOLDEN * (epoch + 1L)))
+                : EpochCursor.inOrder(count, "windows", b.batchSize, b.dropLast);
     }
 
     /**
@@ -68,15 +65,9 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
         return new Builder(windows, vocabSize);
     }
 
-    /** Batches served per epoch. */
-    public int batchesPerEpoch() {
-        int n = windows.count();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
-    }
-
     /** Current position; see {@link WindowPosition}. */
     public WindowPosition position() {
-        return new WindowPosition(epoch, cursor);
+        return new WindowPosition(cursor.epoch(), cursor.offset());
     }
 
     /**
@@ -85,96 +76,27 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
      * @throws InvalidConfigException if the window index is beyond the epoch's end
      */
     public void seek(WindowPosition position) {
-        if (position.window() > windows.count()) {
-            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
-                    + " windows of an epoch");
-        }
-        epoch = position.epoch();
-        cursor = position.window();
-    }
-
-    /** {@link #position()} for the trainer: offset counts windows. */
-    @Override
-    public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
-    }
-
-    /**
-     * {@link #seek(WindowPosition)} from the trainer's position.
-     *
-     * @throws InvalidConfigException if the offset is beyond the epoch's end
-     */
-    @Override
-    public void seekStream(StreamPosition position) {
-        if (position.offset() > windows.count()) {
-            throw new InvalidConfigException("position " + position + " is beyond the " + windows.count()
-                    + " windows of an epoch");
-        }
-        seek(new WindowPosition(position.epoch(), (int) position.offset()));
-    }
-
-    /** Windows per epoch. */
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(windows.count());
+        seekStream(new StreamPosition(position.epoch(), position.window()));
     }
 
     /** The window indices of {@code epoch} in visiting order. */
     public int[] epochOrder(int epoch) {
-        int n = windows.count();
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        if (shuffle) {
-            SplittableRandom random = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1L)));
-            for (int i = n - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
-        }
-        return perm;
+        return cursor.order(epoch);
     }
 
     @Override
-    public boolean hasNext() {
-        int remaining = windows.count() - cursor;
-        return dropLast ? remaining >= batchSize : remaining > 0;
-    }
-
-    @Override
-    public DataSet next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
-        }
-        return next(Math.min(batchSize, windows.count() - cursor));
-    }
-
-    /** The next {@code num} windows (fewer at the end of the epoch) as one batch. */
-    @Override
-    public DataSet next(int num) {
-        if (num < 1) {
-            throw new InvalidConfigException("batch size must be >= 1, got " + num);
-        }
-        int n = Math.min(num, windows.count() - cursor);
-        if (n <= 0) {
-            throw new NoSuchElementException("epoch " + epoch + " is exhausted; call reset() for the next one");
-        }
-        if (orderEpoch != epoch) {
-            order = epochOrder(epoch);
-            orderEpoch = epoch;
-        }
+    protected DataSet take(int n) {
+        int[] order = cursor.order();
+        int start = cursor.offset();
         int context = windows.context();
         int[] features = new int[n * context];
         int[] labels = new int[n * context];
         for (int i = 0; i < n; i++) {
-            int w = order[cursor + i];
+            int w = order[start + i];
             windows.copyInput(w, features, i * context);
             windows.copyTarget(w, labels, i * context);
         }
-        cursor += n;
+        cursor.advance(n);
         DataSet batch = new DataSet(toArray(features, n, context), toArray(labels, n, context));
         if (preProcessor != null) {
             preProcessor.preProcess(batch);
@@ -197,29 +119,6 @@ public final class WindowDataSetIterator implements DataSetIterator, ResumableIt
     @Override
     public int totalOutcomes() {
         return vocabSize;
-    }
-
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
-    @Override
-    public void reset() {
-        if (cursor > 0) {
-            epoch++;
-            cursor = 0;
-        }
-    }
-
-    @Override
-    public int batch() {
-        return batchSize;
     }
 
     @Override

@@ -15,6 +15,8 @@ import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.cell.CellVjp;
 import org.deq4j.core.cell.SameDiffCell;
+import org.deq4j.core.check.FiniteDifferences;
+import org.deq4j.core.check.FiniteDifferences.Directional;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCells;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,21 +98,12 @@ class TransformerCellTest {
         List<INDArray> grads = new ArrayList<>(List.of(vjp.gz().part(0), vjp.gx().part(0)));
         grads.addAll(vjp.gParams());
 
-        double eps = 1e-6;
+        Directional fd = FiniteDifferences.directional(targets, grads, () -> loss(core, z, x, g), 1e-6, rng);
         Map<String, Double> errors = new LinkedHashMap<>();
         Map<String, Double> analytics = new LinkedHashMap<>();
         for (int i = 0; i < targets.size(); i++) {
-            INDArray p = targets.get(i);
-            INDArray d = Nd4j.randn(rng, p.shape()).castTo(F64);
-            d.divi(d.norm2Number());
-            INDArray original = p.dup();
-            p.addi(d.mul(eps));
-            double plus = loss(core, z, x, g);
-            p.assign(original).subi(d.mul(eps));
-            double minus = loss(core, z, x, g);
-            p.assign(original);
-            double numeric = (plus - minus) / (2 * eps);
-            double analytic = grads.get(i).mul(d).sumNumber().doubleValue();
+            double numeric = fd.numeric().get(i);
+            double analytic = fd.analytic().get(i);
             // Relative error, except that derivatives below 1e-2 (here only attnBk's, which is zero) are held
             // to an absolute 1e-8: the central difference's round-off is about |L|·1e-16/eps = 1e-9.
             errors.put(names.get(i), Math.abs(numeric - analytic) / Math.max(Math.max(Math.abs(numeric),

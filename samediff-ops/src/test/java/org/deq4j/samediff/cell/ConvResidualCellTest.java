@@ -50,19 +50,24 @@ class ConvResidualCellTest {
                 Nd4j.getRandomFactory().getNewRandomInstance(seed));
     }
 
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void valueMatchesPlainReferenceWithDynamicBatch(boolean weightNorm) {
-        ConvResidualCell cell = tiny(weightNorm);
-        List<INDArray> params = randomParams(cell, 1);
-        SameDiff sd = SameDiff.create();
+    /** Builds {@code cell} on placeholders "z" and "x" of any batch size and the given parameters; returns the output's name. */
+    private static String applyToPlaceholders(SameDiff sd, ConvResidualCell cell, List<INDArray> params) {
         SDVariable z = sd.placeHolder("z", DataType.DOUBLE, -1, C, HW, HW);
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, C, HW, HW);
         List<SDVariable> pv = new ArrayList<>();
         for (int i = 0; i < params.size(); i++) {
             pv.add(sd.var(cell.parameters().get(i).name(), params.get(i)));
         }
-        String out = cell.apply(sd, z, x, pv).name();
+        return cell.apply(sd, z, x, pv).name();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void valueMatchesPlainReferenceWithDynamicBatch(boolean weightNorm) {
+        ConvResidualCell cell = tiny(weightNorm);
+        List<INDArray> params = randomParams(cell, 1);
+        SameDiff sd = SameDiff.create();
+        String out = applyToPlaceholders(sd, cell, params);
         ConvResidualReference ref = new ConvResidualReference(cell);
         for (int batch : new int[] {2, 3}) {
             INDArray zv = randn(10 + batch, batch, C, HW, HW);
@@ -131,13 +136,7 @@ class ConvResidualCellTest {
         ConvResidualCell cell = tiny(false);
         List<INDArray> params = randomParams(cell, 3);
         SameDiff sd = SameDiff.create();
-        SDVariable z = sd.placeHolder("z", DataType.DOUBLE, -1, C, HW, HW);
-        SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, C, HW, HW);
-        List<SDVariable> pv = new ArrayList<>();
-        for (int i = 0; i < params.size(); i++) {
-            pv.add(sd.var(cell.parameters().get(i).name(), params.get(i)));
-        }
-        String out = cell.apply(sd, z, x, pv).name();
+        String out = applyToPlaceholders(sd, cell, params);
         INDArray zv = randn(8, 2, C, HW, HW);
         INDArray xv = randn(9, 2, C, HW, HW);
         INDArray before = sd.output(Map.of("z", zv, "x", xv), out).get(out).dup();

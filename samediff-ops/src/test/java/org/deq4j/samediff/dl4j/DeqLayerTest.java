@@ -18,9 +18,9 @@ import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.cell.TanhMlpCell;
 import org.deq4j.samediff.dl4j.DeqNets.Strategy;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,26 +28,17 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** The layer form in a MultiLayerNetwork: JSON, saving, DL4J's gradient check, the core engine's fixed point, fit. */
+@ExtendWith(DoublePrecision.class)
 class DeqLayerTest {
-    private static DataType previous;
-
     @BeforeAll
-    static void setUp() {
+    static void registerCell() {
         TanhTestCell.register();
-        previous = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previous, previous);
     }
 
     private static MultiLayerConfiguration conf(DeqConfig config, IUpdater updater) {

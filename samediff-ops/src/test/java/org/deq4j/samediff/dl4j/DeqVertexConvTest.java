@@ -16,9 +16,9 @@ import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.cell.ParamSpec;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.activations.Activation;
@@ -34,20 +34,12 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * round trip with identical outputs, and the same initial parameters as {@link CellParameters#create}
  * for the same seed.
  */
+@ExtendWith(DoublePrecision.class)
 class DeqVertexConvTest {
     private static final ConvResidualCell CELL = new ConvResidualCell(2, 1, 1, 1e-5, false);
-    private static DataType previous;
-
     @BeforeAll
-    static void doublePrecision() {
+    static void registerCell() {
         ConvResidualCell.register();
-        previous = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previous, previous);
     }
 
     private static ComputationGraphConfiguration conf() {

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.samediff.dl4j.DeqNets.Strategy;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
 /**
@@ -24,19 +22,11 @@ import org.nd4j.linalg.learning.config.NoOp;
  * the forward solve has converged, here 24 fixed-point steps of a cell whose recurrent weight has spectral norm about 0.2
  * (residual below 0.2^24 ≈ 2e-17), with a 24-step backward solve, respectively 24 phantom steps.
  */
+@ExtendWith(DoublePrecision.class)
 class DeqVertexGradientCheckTest {
-    private static DataType previous;
-
     @BeforeAll
-    static void doublePrecision() {
+    static void registerCell() {
         TanhTestCell.register();
-        previous = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(previous, previous);
     }
 
     @ParameterizedTest

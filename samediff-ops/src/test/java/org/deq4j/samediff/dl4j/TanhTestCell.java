@@ -15,8 +15,9 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * injections, parameters W [d, d], U [in, d], b [1, d] (the layout of core's {@code TanhMlpCell},
  * the independent reference). W's initial spectral norm is about {@code contraction}: its fan-in is
  * set to {@code 4d/contraction²} (a Gaussian d×d matrix with entry std σ has spectral norm ≈ 2σ√d).
+ * Public for the tests of other packages (the unrolled SameDiff RevDEQ).
  */
-record TanhTestCell(int stateSize, int inputSize, double contraction) implements GraphCell {
+public record TanhTestCell(int stateSize, int inputSize, double contraction) implements GraphCell {
     static final String TYPE = "test_tanh";
 
     static {

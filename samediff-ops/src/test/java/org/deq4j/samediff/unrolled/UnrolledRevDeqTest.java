@@ -20,6 +20,7 @@ import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.ConvResidualCell;
+import org.deq4j.samediff.dl4j.TanhTestCell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -59,7 +60,7 @@ class UnrolledRevDeqTest {
         for (int i = 0; i < 3; i++) {
             params.add(sd.var(names.get(i), core.parameters().get(i).dup()));
         }
-        SDVariable out = UnrolledRevDeq.apply(sd, new TanhMlpGraphCell(D, IN), xv, params, beta, steps);
+        SDVariable out = UnrolledRevDeq.apply(sd, new TanhTestCell(D, IN, 0.7), xv, params, beta, steps);
         out.mul(sd.constant(g)).sum().markAsLoss();
         INDArray z = sd.output(Map.of(), out.name()).get(out.name());
         assertClose(sol.z().part(0), z, 1e-12, "z*");
@@ -75,7 +76,7 @@ class UnrolledRevDeqTest {
 
     @Test
     void dynamicBatchMatchesStaticBatch() {
-        TanhMlpGraphCell cell = new TanhMlpGraphCell(D, IN);
+        TanhTestCell cell = new TanhTestCell(D, IN, 0.7);
         INDArray x = randn(3, BATCH, IN);
         INDArray[] results = new INDArray[2];
         for (int k = 0; k < 2; k++) {
@@ -123,7 +124,7 @@ class UnrolledRevDeqTest {
 
     @Test
     void rejectsBadArguments() {
-        TanhMlpGraphCell cell = new TanhMlpGraphCell(D, IN);
+        TanhTestCell cell = new TanhTestCell(D, IN, 0.7);
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, IN);
         List<SDVariable> params = CellParameters.create(sd, cell, "", 1, DataType.DOUBLE);

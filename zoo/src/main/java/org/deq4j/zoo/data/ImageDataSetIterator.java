@@ -2,8 +2,6 @@ package org.deq4j.zoo.data;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -13,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
-import org.deq4j.train.ResumableIterator;
+import org.deq4j.train.EpochCursor;
+import org.deq4j.train.EpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -42,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * false so DL4J does not add a second prefetch layer. Not thread-safe: use from one thread;
  * {@link #close()} stops the prefetch thread early.
  */
-public final class ImageDataSetIterator implements DataSetIterator, ResumableIterator, AutoCloseable {
+public final class ImageDataSetIterator extends EpochIterator implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -59,18 +58,10 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     }
 
     private final transient ImageDataset data;
-    private final int batchSize;
     private final long seed;
-    private final boolean shuffle;
-    private final boolean dropLast;
     private final int prefetch;
     private final transient SampleTransform transform;
     private transient DataSetPreProcessor preProcessor;
-
-    private int epoch;
-    private int cursor;
-    private transient int[] order;
-    private int orderEpoch = -1;
     private final transient ArrayDeque<Pending> pending = new ArrayDeque<>();
     private transient ThreadPoolExecutor executor;
 
@@ -78,14 +69,20 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
     }
 
     private ImageDataSetIterator(Builder b) {
+        super(cursor(b));
         this.data = b.data;
-        this.batchSize = b.batchSize;
         this.seed = b.seed;
-        this.shuffle = b.shuffle;
-        this.dropLast = b.dropLast;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
         schedule();
+    }
+
+    private static EpochCursor cursor(Builder b) {
+        String items = "images of " + b.data.name();
+        long seed = b.seed;
+        return b.shuffle
+                ? EpochCursor.shuffled(b.data.size(), items, b.batchSize, b.dropLast, e -> SampleSeeds.epochSeed(seed, e))
+                : EpochCursor.inOrder(b.data.size(), items, b.batchSize, b.dropLast);
     }
 
     /** A builder over {@code data}; defaults: batch 128, seed 0, shuffled, last partial batch kept, prefetch 2, no transform. */
@@ -102,7 +99,7 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
 
     /** Where the iterator is: the current epoch and how many of its images have been delivered. */
     public Position position() {
-        return new Position(epoch, cursor);
+        return new Position(cursor.epoch(), cursor.offset());
     }
 
     /**
@@ -111,40 +108,19 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
      * @throws InvalidConfigException if {@code p.sample()} exceeds the data set size
      */
     public void seek(Position p) {
-        if (p.sample() > data.size()) {
-            throw new InvalidConfigException("position sample " + p.sample() + " is beyond the " + data.size()
-                    + " images of " + data.name());
-        }
-        cancelPending();
-        epoch = p.epoch();
-        cursor = p.sample();
-        schedule();
-    }
-
-    /** {@link #position()} for the trainer: offset counts images. */
-    @Override
-    public StreamPosition streamPosition() {
-        return new StreamPosition(epoch, cursor);
+        seekStream(new StreamPosition(p.epoch(), p.sample()));
     }
 
     /**
-     * {@link #seek(Position)} from the trainer's position.
+     * {@link #seek(Position)} from the trainer's position (offset = images); discards prefetched batches.
      *
      * @throws InvalidConfigException if the offset exceeds the data set size
      */
     @Override
     public void seekStream(StreamPosition position) {
-        if (position.offset() > data.size()) {
-            throw new InvalidConfigException("position offset " + position.offset() + " is beyond the " + data.size()
-                    + " images of " + data.name());
-        }
-        seek(new Position(position.epoch(), (int) position.offset()));
-    }
-
-    /** Images per epoch. */
-    @Override
-    public OptionalLong itemsPerEpoch() {
-        return OptionalLong.of(data.size());
+        super.seekStream(position);
+        cancelPending();
+        schedule();
     }
 
     /** The data set being iterated. */
@@ -152,48 +128,21 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
         return data;
     }
 
-    /** Number of batches in one epoch ({@link #next()} calls from position 0 until {@link #hasNext()} is false). */
-    public int batchesPerEpoch() {
-        int n = data.size();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
-    }
-
+    /** Takes the batch from the prefetch queue if it is there, else assembles it here. */
     @Override
-    public boolean hasNext() {
-        return dropLast ? cursor + batchSize <= data.size() : cursor < data.size();
-    }
-
-    @Override
-    public DataSet next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
-        }
-        return take(Math.min(batchSize, data.size() - cursor));
-    }
-
-    /** The next {@code num} images (fewer at the end of the epoch), ignoring the configured batch size. */
-    @Override
-    public DataSet next(int num) {
-        if (num <= 0) {
-            throw new InvalidConfigException("batch size must be positive, got " + num);
-        }
-        if (cursor >= data.size()) {
-            throw new NoSuchElementException("epoch " + epoch + " of " + data.name() + " is exhausted; call reset() for the next epoch");
-        }
-        return take(Math.min(num, data.size() - cursor));
-    }
-
-    private DataSet take(int count) {
+    protected DataSet take(int count) {
         Pending head = pending.peekFirst();
+        int epoch = cursor.epoch();
+        int start = cursor.offset();
         DataSet batch;
-        if (head != null && head.epoch() == epoch && head.start() == cursor && head.count() == count) {
+        if (head != null && head.epoch() == epoch && head.start() == start && head.count() == count) {
             pending.removeFirst();
             batch = await(head.result());
         } else {
             cancelPending();
-            batch = assemble(epoch, cursor, count, order(), preProcessor);
+            batch = assemble(epoch, start, count, cursor.order(), preProcessor);
         }
-        cursor += count;
+        cursor.advance(count);
         schedule();
         return batch;
     }
@@ -226,17 +175,18 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
             return;
         }
         Pending last = pending.peekLast();
-        int next = last == null ? cursor : last.start() + last.count();
+        int next = last == null ? cursor.offset() : last.start() + last.count();
+        int batchSize = cursor.batchSize();
         int[] ord = null;
         while (pending.size() < prefetch && next < data.size()) {
             int count = Math.min(batchSize, data.size() - next);
-            if (dropLast && count < batchSize) {
+            if (cursor.dropLast() && count < batchSize) {
                 break;
             }
             if (ord == null) {
-                ord = order();
+                ord = cursor.order();
             }
-            int e = epoch;
+            int e = cursor.epoch();
             int start = next;
             int[] o = ord;
             DataSetPreProcessor pre = preProcessor;
@@ -262,22 +212,6 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
             executor.allowCoreThreadTimeOut(true);
         }
         return executor;
-    }
-
-    private int[] order() {
-        if (orderEpoch != epoch) {
-            order = shuffle ? SampleSeeds.permutation(data.size(), seed, epoch) : identity(data.size());
-            orderEpoch = epoch;
-        }
-        return order;
-    }
-
-    private static int[] identity(int n) {
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-            o[i] = i;
-        }
-        return o;
     }
 
     /** Builds the batch of images {@code order[start .. start + count)} of epoch {@code e}; pure apart from the pre-processor. */
@@ -312,29 +246,12 @@ public final class ImageDataSetIterator implements DataSetIterator, ResumableIte
         return data.numClasses();
     }
 
-    @Override
-    public boolean resetSupported() {
-        return true;
-    }
-
-    @Override
-    public boolean asyncSupported() {
-        return false;
-    }
-
+    /** Starts the next epoch (unless the current one is untouched) and discards prefetched batches. */
     @Override
     public void reset() {
         cancelPending();
-        if (cursor > 0) {
-            epoch++;
-        }
-        cursor = 0;
+        super.reset();
         schedule();
-    }
-
-    @Override
-    public int batch() {
-        return batchSize;
     }
 
     /** Sets a DL4J pre-processor applied to every batch after the sample transforms; pending prefetched batches are discarded. */

@@ -1,7 +1,5 @@
 package org.deq4j.zoo.data;
 
-import java.util.SplittableRandom;
-
 /**
  * Derives every random choice of the data pipeline from one user seed, so that the order of an
  * epoch and the augmentation of each sample are pure functions of (seed, epoch, sample index):
@@ -20,6 +18,7 @@ final class SampleSeeds {
         return z ^ (z >>> 31);
     }
 
+    /** Seed of epoch {@code epoch}: of its visiting order, and the base of its samples' seeds. */
     static long epochSeed(long seed, int epoch) {
         return mix(mix(seed) + GOLDEN * (epoch + 1L));
     }
@@ -27,21 +26,5 @@ final class SampleSeeds {
     /** Seed of the random transform of dataset image {@code index} in {@code epoch}. */
     static long sampleSeed(long seed, int epoch, int index) {
         return mix(epochSeed(seed, epoch) ^ mix(GOLDEN * (index + 1L)));
-    }
-
-    /** The visiting order of {@code n} images in {@code epoch}: a uniform random permutation (Fisher-Yates). */
-    static int[] permutation(int n, long seed, int epoch) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        SplittableRandom rng = new SplittableRandom(epochSeed(seed, epoch));
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 }

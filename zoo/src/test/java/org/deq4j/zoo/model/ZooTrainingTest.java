@@ -18,8 +18,7 @@ import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.zoo.data.ImageDataSetIterator;
-import org.deq4j.zoo.data.ImageDataset;
-import org.deq4j.zoo.data.ImageShape;
+import org.deq4j.zoo.data.QuadrantImages;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -32,24 +31,6 @@ class ZooTrainingTest {
     private static final ZooPreset TINY = new ZooPreset("test-tiny", ZooPreset.Architecture.IMPLICIT_RESNET, 1, 8, 1,
             4, List.of(new ZooPreset.Stage(4, 1, 2)), 0.8, 1e-6, 1e-2, 1, "fashion-mnist");
 
-    /** 1x8x8 images of 4 classes: class c has a bright quadrant c over seeded noise. */
-    private static ImageDataset quadrants(int n) {
-        ImageShape shape = new ImageShape(1, 8, 8);
-        byte[] px = new byte[n * shape.size()];
-        int[] labels = new int[n];
-        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
-        for (int i = 0; i < n; i++) {
-            labels[i] = i % 4;
-            for (int y = 0; y < 8; y++) {
-                for (int x = 0; x < 8; x++) {
-                    boolean bright = (y / 4) * 2 + x / 4 == labels[i];
-                    px[i * 64 + y * 8 + x] = (byte) ((bright ? 140 : 0) + r.nextInt(110));
-                }
-            }
-        }
-        return new ImageDataset("quadrants", shape, px, labels, List.of("a", "b", "c", "d"));
-    }
-
     private static double loss(ComputationGraph g, List<DataSet> batches) {
         return batches.stream().mapToDouble(b -> g.score(b, false)).average().orElseThrow();
     }
@@ -59,7 +40,7 @@ class ZooTrainingTest {
     void twoBatchTrainingLowersTheLoss(GradientStrategy strategy) {
         ComputationGraph g = ImplicitResNet.build(TINY, strategy, 3, 1e-2, 0);
         List<DataSet> batches;
-        try (ImageDataSetIterator it = ImageDataSetIterator.builder(quadrants(32)).batchSize(16).shuffle(false)
+        try (ImageDataSetIterator it = ImageDataSetIterator.builder(QuadrantImages.of(32)).batchSize(16).shuffle(false)
                 .prefetch(0).build()) {
             batches = List.of(it.next(), it.next());
         }
@@ -79,7 +60,7 @@ class ZooTrainingTest {
     }
 
     private static ImageDataSetIterator train() {
-        return ZooData.training("fashion-mnist", quadrants(48), 16, 9);
+        return ZooData.training("fashion-mnist", QuadrantImages.of(48), 16, 9);
     }
 
     @Test

@@ -26,7 +26,7 @@ import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
 import org.deq4j.zoo.data.ImageDataSetIterator;
 import org.deq4j.zoo.data.ImageDataset;
-import org.deq4j.zoo.data.ImageShape;
+import org.deq4j.zoo.data.QuadrantImages;
 import org.deq4j.zoo.data.Normalize;
 import org.deq4j.zoo.data.RandomCropFlip;
 import org.junit.jupiter.api.Test;
@@ -36,25 +36,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** The trainer with the real image iterator (augmentation, prefetch thread, synthetic images): an interrupted run ends where a straight one does. */
 class ImageTrainingResumeTest {
-    private static final ImageDataset DATA = quadrants(128);
-
-    /** 1x8x8 images of 4 classes: class c has a bright quadrant c over seeded noise. */
-    private static ImageDataset quadrants(int n) {
-        ImageShape shape = new ImageShape(1, 8, 8);
-        byte[] px = new byte[n * shape.size()];
-        int[] labels = new int[n];
-        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
-        for (int i = 0; i < n; i++) {
-            labels[i] = i % 4;
-            for (int y = 0; y < 8; y++) {
-                for (int x = 0; x < 8; x++) {
-                    boolean bright = (y / 4) * 2 + x / 4 == labels[i];
-                    px[i * 64 + y * 8 + x] = (byte) ((bright ? 140 : 0) + r.nextInt(110));
-                }
-            }
-        }
-        return new ImageDataset("quadrants", shape, px, labels, List.of("a", "b", "c", "d"));
-    }
+    private static final ImageDataset DATA = QuadrantImages.of(128);
 
     private static ImageDataSetIterator train() {
         return ImageDataSetIterator.builder(DATA).batchSize(32).seed(9).prefetch(2)
