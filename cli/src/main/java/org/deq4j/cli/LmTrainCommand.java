@@ -27,6 +27,7 @@ import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.model.GradientMode;
 import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.train.Checkpoint;
+import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
@@ -96,7 +97,7 @@ final class LmTrainCommand implements Callable<Integer> {
 
     @Option(names = "--progress", description = "auto, terminal, lines or off (default: ${DEFAULT-VALUE}).",
             defaultValue = "auto")
-    private String progress;
+    private ProgressMode progress;
 
     @Override
     public Integer call() {
@@ -129,7 +130,7 @@ final class LmTrainCommand implements Callable<Integer> {
             b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
                     .throughput("tokens", ds -> ds.getLabels().length())
-                    .progress(System.out, org.deq4j.train.ProgressMode.valueOf(progress.toUpperCase(Locale.ROOT)));
+                    .progress(System.out, progress);
             if (maxSteps != null) {
                 b.maxSteps(maxSteps);
             }

@@ -24,7 +24,7 @@ public final class Main extends CommandGroup {
 
     /** The configured command line, for {@link #main} and for tests. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     public static void main(String[] args) {

@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
+import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
@@ -88,6 +89,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-steps", description = "Stop after this many steps in total (default: none).")
     private Long maxSteps;
 
+    @Option(names = "--progress", description = "auto, terminal, lines or off (default: ${DEFAULT-VALUE}).",
+            defaultValue = "auto")
+    private ProgressMode progress;
+
     @Option(names = "--resume", description = "Continue the run checkpointed in this folder.")
     private Path resume;
 
@@ -107,7 +112,8 @@ final class TrainCommand implements Callable<Integer> {
                 .learningRate(Double.parseDouble(run.getProperty("lr")))
                 .maxEpochs(epochs != null ? epochs : Integer.parseInt(run.getProperty("epochs")))
                 .seed(runSeed)
-                .metric(Accuracy.INSTANCE);
+                .metric(Accuracy.INSTANCE)
+                .progress(System.out, progress);
         if (timeBudget != null) {
             cb.timeBudget(Durations.parse(timeBudget));
         }

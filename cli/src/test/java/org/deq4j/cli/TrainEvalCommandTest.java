@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +57,17 @@ class TrainEvalCommandTest {
         assertEquals(2000, n.get("images").asInt());
         assertEquals(n.get("correct").asDouble() / 2000, n.get("accuracy").asDouble(), 1e-12);
         assertEquals("fashion-mnist", n.get("dataset").asText());
+    }
+
+    @Test
+    void rejectsAnUnknownProgressModeByName(@TempDir Path dir) {
+        for (String command : new String[] {"train", "lm train"}) {
+            List<String> args = new ArrayList<>(List.of(command.split(" ")));
+            args.addAll(List.of("--progress", "sideways", "--out", dir.resolve(command.replace(' ', '-')).toString()));
+            Run r = run(args.toArray(new String[0]));
+            assertEquals(2, r.exit(), command);
+            assertTrue(r.err().contains("--progress") && r.err().contains("sideways") && r.err().contains("LINES"),
+                    command + ": " + r.err());
+        }
     }
 }
