@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -21,19 +21,32 @@ import org.deq4j.cli.bench.MemoryBenchmark.Settings;
  * JVM's options and class path, and watches its resident memory.
  *
  * <p>Memory limit: {@code Settings.memoryLimitBytes}, or else the machine's available memory minus
- * 1 GiB, read right before the start. Three guards keep the child inside it: (1) a configuration whose
- * resident peak, extrapolated linearly from the method's two largest measured budgets, exceeds the
- * limit is not started (a skipped result names the prediction); (2) JavaCPP's limits
- * ({@code org.bytedeco.javacpp.maxbytes} and {@code maxphysicalbytes}) are set so that JavaCPP forces a
- * garbage collection, which frees unreachable ND4J arrays, when the process grows past the predicted
- * resident peak plus a margin, well before the limit where it can; (3) the child is killed if its
- * resident set passes the limit (read every 100 ms), which gives a skipped result. The child runs with
- * {@code MALLOC_ARENA_MAX=2}: each memory run uses a new thread, and glibc would otherwise give new
- * threads new malloc arenas that keep freed memory resident.
+ * 1 GiB, read right before the start. Three guards keep the child inside it: (1) once a method has
+ * two measured budgets, its reachable peak at the next one is extrapolated linearly, and the resident
+ * memory that needs ({@value #NEED_FACTOR} x peak + 2 GiB) must fit in the limit, else the
+ * configuration is not started but reported as skipped with the prediction; (2) JavaCPP's
+ * {@code org.bytedeco.javacpp.maxphysicalbytes} is set to that need (at least 4 GiB, at most the
+ * limit), so that JavaCPP forces garbage collections, which free unreachable ND4J arrays, when the
+ * process grows past it, long before the machine runs out (without it the unrolled SameDiff baseline's
+ * resident size grew about 2.3 times as fast as its reachable peak); (3) the child is killed if its
+ * resident set passes the limit or the machine's available memory falls below 0.5 GiB (both read every
+ * 100 ms), which gives a skipped result. The child runs with
+ * {@code MALLOC_ARENA_MAX=1}: memory runs use new threads, and glibc would otherwise give them new
+ * malloc arenas that cannot reuse the memory the timed steps freed.
  */
 final class ChildJvm {
     private static final long GIB = 1L << 30;
     private static final long POLL_MILLIS = 100;
+    /**
+     * Resident memory a configuration needs is taken as NEED_FACTOR x its reachable peak + NEED_BASE:
+     * the JVM, native libraries and buffers outside ND4J's counter, and the garbage and allocator
+     * pages of a step between collections (the unrolled SameDiff baseline at 8 steps, reachable peak
+     * 3.9 GiB, needed about 7 GiB).
+     */
+    private static final double NEED_FACTOR = 1.5;
+    private static final double NEED_BASE = 2.0 * GIB;
+    /** The child is killed when the machine's available memory falls below this (other jobs share it). */
+    private static final long MACHINE_RESERVE = GIB / 2;
 
     private ChildJvm() {
     }
@@ -45,16 +58,16 @@ final class ChildJvm {
      */
     static Result measure(Settings s, Method m, int steps, List<Result> measured) {
         long limit = s.memoryLimitBytes().orElseGet(() -> Resident.available().orElse(16 * GIB) - GIB);
-        Optional<double[]> predicted = predict(measured, steps);
-        if (predicted.isPresent() && predicted.get()[0] > limit) {
+        OptionalDouble peak = predictPeak(measured, steps);
+        double need = peak.isPresent() ? NEED_FACTOR * peak.getAsDouble() + NEED_BASE : 0;
+        if (need > limit) {
             return Result.skipped(m, steps, String.format(Locale.ROOT,
-                    "predicted %.1f GiB resident (reachable peak %.1f GiB), extrapolated from %d and %d steps,"
-                            + " > %.1f GiB available", predicted.get()[0] / GIB, predicted.get()[1] / GIB,
+                    "predicted reachable peak %.1f GiB (extrapolated from %d and %d steps) needs about %.1f GiB"
+                            + " resident > %.1f GiB available", peak.getAsDouble() / GIB,
                     measured.get(measured.size() - 2).steps(), measured.get(measured.size() - 1).steps(),
-                    limit / (double) GIB));
+                    need / GIB, limit / (double) GIB));
         }
-        long physical = predicted.map(p -> (long) Math.max(p[0] * 1.25, p[0] + 2 * GIB)).orElse(limit);
-        physical = Math.min(physical, limit);
+        long physical = peak.isPresent() ? Math.min(limit, (long) Math.max(need, 4.0 * GIB)) : limit;
         Path dir = null;
         try {
             dir = Files.createTempDirectory("deq4j-bench-memory");
@@ -64,14 +77,14 @@ final class ChildJvm {
             MemoryWorker.writeRequest(s, m, steps, request);
             ProcessBuilder pb = new ProcessBuilder(command(limit, physical, request, result))
                     .redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().put("MALLOC_ARENA_MAX", "2");
+            pb.environment().put("MALLOC_ARENA_MAX", "1");
             Process p = pb.start();
             long highest = 0;
             boolean killed = false;
             while (!p.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
                 long rss = Resident.of(p.pid()).orElse(0);
                 highest = Math.max(highest, rss);
-                if (rss > limit) {
+                if (rss > limit || Resident.available().orElse(Long.MAX_VALUE) < MACHINE_RESERVE) {
                     p.destroyForcibly();
                     p.waitFor();
                     killed = true;
@@ -80,8 +93,9 @@ final class ChildJvm {
             }
             if (killed) {
                 return Result.skipped(m, steps, String.format(Locale.ROOT,
-                        "killed: resident memory %.1f GiB passed the limit %.1f GiB", highest / (double) GIB,
-                        limit / (double) GIB));
+                        "killed at %.1f GiB resident: past the limit %.1f GiB, or the machine had less than"
+                                + " %.1f GiB left", highest / (double) GIB, limit / (double) GIB,
+                        MACHINE_RESERVE / (double) GIB));
             }
             if (p.exitValue() != 0 || !Files.exists(result)) {
                 return Result.skipped(m, steps, "child JVM exited with code " + p.exitValue()
@@ -100,20 +114,17 @@ final class ChildJvm {
     }
 
     /**
-     * {resident, reachable peak} at {@code steps}, extrapolated linearly from the last two results
-     * (never below the last one); empty with fewer than two.
+     * The reachable peak at {@code steps}, extrapolated linearly from the last two results (never
+     * below the last one); empty with fewer than two.
      */
-    static Optional<double[]> predict(List<Result> measured, int steps) {
-        if (measured.size() < 2 || measured.get(measured.size() - 1).residentBytes() <= 0) {
-            return Optional.empty();
+    static OptionalDouble predictPeak(List<Result> measured, int steps) {
+        if (measured.size() < 2) {
+            return OptionalDouble.empty();
         }
         Result a = measured.get(measured.size() - 2);
         Result b = measured.get(measured.size() - 1);
-        double span = b.steps() - a.steps();
-        double resident = b.residentBytes()
-                + Math.max(0, (b.residentBytes() - a.residentBytes()) / span) * (steps - b.steps());
-        double peak = b.peakBytes() + Math.max(0, (b.peakBytes() - a.peakBytes()) / span) * (steps - b.steps());
-        return Optional.of(new double[] {resident, peak});
+        double perStep = Math.max(0, (b.peakBytes() - a.peakBytes()) / (double) (b.steps() - a.steps()));
+        return OptionalDouble.of(b.peakBytes() + perStep * (steps - b.steps()));
     }
 
     /** This JVM's command line for the worker, with the JavaCPP limits replaced. */

@@ -34,14 +34,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * memory, garbage excluded. The new thread matters: SameDiff's sessions and ND4J's workspaces are per
  * thread, so that thread creates and counts them inside the run instead of reusing buffers that
  * warm-up runs left allocated (which the baseline would then hide); it destroys its workspaces at the
- * end. Its sessions stay referenced by their graphs (keyed by the dead thread's id), so they are part
- * of the next run's baseline, not of its peak. The vertex methods repeat memory runs until at least
- * {@code memoryRuns} runs and {@code memorySamples} collecting samples are done, so that every budget
- * gets about the same number of chances to catch the short-lived peak inside one cell evaluation
- * (short steps would otherwise get fewer samples, and a lower maximum, than long ones). The SameDiff
- * graph methods do one memory run: their sessions keep every array of the run, so a second session
- * would double the memory held, and their peak is not short-lived (the unrolled baseline holds all of
- * it until the end of the step; the op's loop repeats the same peak every iteration).
+ * end. Before each memory run the SameDiff graph methods drop their sessions
+ * ({@link TrainingStep#forgetPreviousSteps()}): a session keeps every array of its last execution, so
+ * the timed steps' session would otherwise hold a second copy of the step's arrays (in the baseline,
+ * but resident). The vertex's cell graphs keep their sessions of earlier threads (a few hundred MiB,
+ * part of the next run's baseline, not of its peak). The vertex methods repeat memory runs until at
+ * least {@code memoryRuns} runs and {@code memorySamples} collecting samples are done, so that every
+ * budget gets about the same number of chances to catch the short-lived peak inside one cell
+ * evaluation (short steps would otherwise get fewer samples, and a lower maximum, than long ones). The
+ * SameDiff graph methods do one memory run: their peak is not short-lived (the unrolled baseline holds
+ * all of it until the end of the step; the op's loop repeats the same peak every iteration), and a run
+ * of the larger budgets takes minutes.
  *
  * <p>SameDiff's array cache is switched off (system property {@value #SAMEDIFF_CACHE_PROPERTY}): every
  * intermediate array is then freed when the session releases it, so the counter follows the arrays the
@@ -271,6 +274,7 @@ public final class MemoryBenchmark {
             int runs = m.sameDiffGraph() ? 1 : s.memoryRuns();
             while (peaks.size() < runs
                     || (!m.sameDiffGraph() && samples < s.memorySamples() && peaks.size() < MAX_MEMORY_RUNS)) {
+                step.forgetPreviousSteps();
                 long[] r = memoryRun(step);
                 peaks.add(r[0]);
                 retained = Math.max(retained, r[1]);
