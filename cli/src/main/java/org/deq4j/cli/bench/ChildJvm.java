@@ -47,6 +47,8 @@ final class ChildJvm {
     private static final double NEED_BASE = 2.0 * GIB;
     /** The child is killed when the machine's available memory falls below this (other jobs share it). */
     private static final long MACHINE_RESERVE = GIB / 2;
+    /** How the reason of a configuration skipped by the memory prediction starts. */
+    static final String PREDICTED_TOO_BIG = "predicted reachable peak";
 
     private ChildJvm() {
     }
@@ -61,9 +63,9 @@ final class ChildJvm {
         OptionalDouble peak = predictPeak(measured, steps);
         double need = peak.isPresent() ? NEED_FACTOR * peak.getAsDouble() + NEED_BASE : 0;
         if (need > limit) {
-            return Result.skipped(m, steps, String.format(Locale.ROOT,
-                    "predicted reachable peak %.1f GiB (extrapolated from %d and %d steps) needs about %.1f GiB"
-                            + " resident > %.1f GiB available", peak.getAsDouble() / GIB,
+            return Result.skipped(m, steps, PREDICTED_TOO_BIG + String.format(Locale.ROOT,
+                    " %.1f GiB (extrapolated from %d and %d steps) needs about %.1f GiB"
+                            + " resident > the %.1f GiB memory limit", peak.getAsDouble() / GIB,
                     measured.get(measured.size() - 2).steps(), measured.get(measured.size() - 1).steps(),
                     need / GIB, limit / (double) GIB));
         }
