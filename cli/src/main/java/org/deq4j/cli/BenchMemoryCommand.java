@@ -48,7 +48,10 @@ final class BenchMemoryCommand implements Callable<Integer> {
             + " workspaces are created and counted inside it; SameDiff's session array cache is off (released"
             + " intermediates are freed at once); DL4J workspaces are off. 'retained' is the settled count after the"
             + " step with its gradients held. 'RSS' is the child JVM's peak resident set size (VmHWM, whole process,"
-            + " whole configuration).";
+            + " whole configuration). A configuration whose resident need, predicted from the method's two largest"
+            + " measured budgets (1.5 x the extrapolated reachable peak + 2 GiB), exceeds the memory limit (available"
+            + " memory minus 1 GiB, or --memory-limit) is skipped with the prediction; the child's JavaCPP"
+            + " maxphysicalbytes is set to that need, so JavaCPP collects garbage past it.";
     private static final double MIB = 1024.0 * 1024.0;
 
     @Spec
