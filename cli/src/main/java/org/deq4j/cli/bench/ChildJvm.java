@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -81,30 +82,23 @@ final class ChildJvm {
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("MALLOC_ARENA_MAX", "1");
             Process p = pb.start();
-            long highest = 0;
-            boolean killed = false;
-            while (!p.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-                long rss = Resident.of(p.pid()).orElse(0);
-                highest = Math.max(highest, rss);
-                if (rss > limit || Resident.available().orElse(Long.MAX_VALUE) < MACHINE_RESERVE) {
-                    p.destroyForcibly();
-                    p.waitFor();
-                    killed = true;
-                    break;
+            // an interrupted or terminated parent (Ctrl-C) takes its child along
+            Thread reaper = new Thread(p::destroyForcibly, "deq4j-child-reaper");
+            Runtime.getRuntime().addShutdownHook(reaper);
+            try {
+                Optional<String> killed = watch(p, limit);
+                if (killed.isPresent()) {
+                    return Result.skipped(m, steps, killed.get());
                 }
-            }
-            if (killed) {
-                return Result.skipped(m, steps, String.format(Locale.ROOT,
-                        "killed at %.1f GiB resident: past the limit %.1f GiB, or the machine had less than"
-                                + " %.1f GiB left", highest / (double) GIB, limit / (double) GIB,
-                        MACHINE_RESERVE / (double) GIB));
+            } finally {
+                p.destroyForcibly();
+                Runtime.getRuntime().removeShutdownHook(reaper);
             }
             if (p.exitValue() != 0 || !Files.exists(result)) {
                 return Result.skipped(m, steps, "child JVM exited with code " + p.exitValue()
                         + (p.exitValue() == 137 ? " (SIGKILL: out of memory?)" : "") + lastError(log));
             }
-            Result r = MemoryWorker.readResult(result);
-            return r.residentBytes() > 0 || highest == 0 ? r : r.withResident(highest);
+            return MemoryWorker.readResult(result);
         } catch (IOException e) {
             return Result.skipped(m, steps, "cannot run a child JVM: " + e);
         } catch (InterruptedException e) {
@@ -113,6 +107,26 @@ final class ChildJvm {
         } finally {
             deleteQuietly(dir);
         }
+    }
+
+    /**
+     * Waits for the child, reading its resident set and the machine's available memory every
+     * {@value #POLL_MILLIS} ms; kills it (and says why) if it passes the limit or the machine runs short.
+     */
+    private static Optional<String> watch(Process p, long limit) throws InterruptedException {
+        while (!p.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+            long rss = Resident.of(p.pid()).orElse(0);
+            long available = Resident.available().orElse(Long.MAX_VALUE);
+            if (rss > limit || available < MACHINE_RESERVE) {
+                p.destroyForcibly();
+                p.waitFor();
+                return Optional.of(String.format(Locale.ROOT, rss > limit
+                        ? "killed at %.1f GiB resident, past the %.1f GiB memory limit"
+                        : "killed at %.1f GiB resident: the machine had less than %.1f GiB available",
+                        rss / (double) GIB, rss > limit ? limit / (double) GIB : MACHINE_RESERVE / (double) GIB));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -53,7 +53,7 @@ sealed interface TrainingStep extends AutoCloseable {
 
     /**
      * Lets go of what earlier steps keep for the next one, so that it is garbage before a memory run's
-     * baseline is settled (see {@link Graph#forgetSessions()}).
+     * baseline is settled (see {@link Graph#forgetPreviousSteps()}).
      */
     void forgetPreviousSteps();
 
@@ -194,7 +194,10 @@ sealed interface TrainingStep extends AutoCloseable {
             whileHeld.run();
         }
 
-        /** Nothing: the cell's sessions of other threads only add to the baseline, and they are small. */
+        /**
+         * Nothing: the cell's graphs live inside the vertex, out of reach; their sessions of earlier
+         * threads (a few hundred MiB) stay in the next memory run's baseline, not in its peak.
+         */
         @Override
         public void forgetPreviousSteps() {
         }
