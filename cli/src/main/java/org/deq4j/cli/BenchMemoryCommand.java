@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
 import org.deq4j.cli.bench.MemoryBenchmark;
@@ -37,16 +38,20 @@ import picocli.CommandLine.Spec;
                 + " the RevDEQ SameDiff op vs the unrolled SameDiff baseline, and DeqVertex (reversible vs unrolled"
                 + " adjoint) in a ComputationGraph.", "", BenchMemoryCommand.MEMORY_NOTE})
 final class BenchMemoryCommand implements Callable<Integer> {
-    static final String MEMORY_NOTE = "Memory: libnd4j's count of allocated ND4J array bytes (outside and inside"
-            + " workspaces), above a baseline settled (full GC, ND4J deallocation queues drained) right before the"
-            + " step, with model and input allocated. 'peak' is REACHABLE memory: during the step a background thread"
-            + " loops {full GC, free unreachable buffers, read the counter} ('samples' readings per step) and keeps"
-            + " the highest; the maximum over --memory-runs steps. It can miss a peak shorter than one sampling round."
-            + " 'raw peak' is the raw counter (garbage included) read every ~0.5 ms during one more step. The steps"
-            + " run on a separate thread that destroys its workspaces after each run, so SameDiff sessions and ND4J"
-            + " workspaces are created and counted inside the step; SameDiff's session array cache is off (released"
+    static final String MEMORY_NOTE = "Each (method, steps) runs in a fresh child JVM. Memory: libnd4j's count of"
+            + " allocated ND4J array bytes (outside and inside workspaces), above a baseline settled (full GC, ND4J"
+            + " deallocation queues drained) right before the step, with model and input allocated. 'peak' is"
+            + " REACHABLE memory: during the step a background thread loops {full GC, free unreachable buffers, read"
+            + " the counter} ('samples' readings) and keeps the highest; the maximum over 'runs' memory runs (vertex:"
+            + " at least --memory-runs and --memory-samples; SameDiff graphs: one). It can miss a peak shorter than"
+            + " one sampling round. Each memory run is a step on a new thread, so SameDiff sessions and ND4J"
+            + " workspaces are created and counted inside it; SameDiff's session array cache is off (released"
             + " intermediates are freed at once); DL4J workspaces are off. 'retained' is the settled count after the"
-            + " step with its gradients held.";
+            + " step with its gradients held. 'RSS' is the child JVM's peak resident set size (VmHWM, whole process,"
+            + " whole configuration). A configuration whose resident need, predicted from the method's two largest"
+            + " measured budgets (1.5 x the extrapolated reachable peak + 2 GiB), exceeds the memory limit (available"
+            + " memory minus 1 GiB, or --memory-limit) is skipped with the prediction; the child's JavaCPP"
+            + " maxphysicalbytes is set to that need, so JavaCPP collects garbage past it.";
     private static final double MIB = 1024.0 * 1024.0;
 
     @Spec
@@ -75,24 +80,29 @@ final class BenchMemoryCommand implements Callable<Integer> {
     @Option(names = "--beta", description = "Reversible solver relaxation (default: 0.5: the reverse pass amplifies rounding by up to 1/(1-β) per step, and 32 steps of float32 must stay finite).")
     private double beta = 0.5;
 
-    @Option(names = "--warmup", description = "Untimed steps per configuration (default: 2).")
-    private int warmup = 2;
+    @Option(names = "--warmup", description = "Untimed steps per configuration (default: 1).")
+    private int warmup = 1;
 
     @Option(names = "--repeats", description = "Timed steps per configuration; the median is reported (default: 3).")
     private int repeats = 3;
 
-    @Option(names = "--memory-runs", description = "Memory runs per configuration; the maximum is reported"
-            + " (default: 2).")
+    @Option(names = "--memory-runs", description = "Memory runs per configuration of a vertex method, at least;"
+            + " the maximum is reported (default: 2). SameDiff graphs do one.")
     private int memoryRuns = 2;
+
+    @Option(names = "--memory-samples", description = "Collecting samples per configuration of a vertex method, at"
+            + " least: memory runs are repeated (up to 8) until reached, so short and long steps get about the same"
+            + " number of chances to catch a short-lived peak (default: 2000).")
+    private int memorySamples = 2000;
 
     @Option(names = "--timeout", description = "Seconds: a method whose step takes longer is skipped at larger step"
             + " budgets (default: 120).")
     private double timeout = 120;
 
-    @Option(names = "--samediff-unrolled-max-steps", description = "Largest step budget measured for the unrolled"
-            + " SameDiff baseline, which keeps every intermediate of every step (about 1.4 GiB per step at the default"
-            + " size); larger budgets are reported as skipped (default: 8).")
-    private int samediffUnrolledMaxSteps = 8;
+    @Option(names = "--memory-limit", paramLabel = "GiB", description = "Resident memory a child JVM may use; a"
+            + " configuration predicted to need more is skipped, one that grows past it is killed (default: the"
+            + " machine's available memory minus 1 GiB, read before each configuration).")
+    private Double memoryLimitGib;
 
     @Option(names = "--seed", description = "Random seed (default: 42).")
     private long seed = 42;
@@ -117,7 +127,8 @@ final class BenchMemoryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Settings s = new Settings(batch, channels, size, width, beta, steps, methods, warmup, repeats, memoryRuns,
-                timeout, samediffUnrolledMaxSteps, seed);
+                memorySamples, timeout, memoryLimitGib == null ? OptionalLong.empty()
+                        : OptionalLong.of((long) (memoryLimitGib * (1L << 30))), seed);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String threads = Optional.ofNullable(System.getenv("OMP_NUM_THREADS")).orElse("unset");
@@ -127,8 +138,9 @@ final class BenchMemoryCommand implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors());
         if (!json) {
             out.println("deq4j bench memory: " + setup);
-            out.printf(Locale.ROOT, "%d warm-up + %d timed steps (median), %d memory runs (max), timeout %.0f s%n",
-                    s.warmup(), s.repeats(), s.memoryRuns(), s.timeoutSeconds());
+            out.printf(Locale.ROOT, "%d warm-up + %d timed steps (median); memory runs (max): SameDiff 1, vertex at"
+                    + " least %d and %d samples; timeout %.0f s; each configuration in a fresh JVM%n",
+                    s.warmup(), s.repeats(), s.memoryRuns(), s.memorySamples(), s.timeoutSeconds());
             out.flush();
         }
         // ND4J prints autodiff progress ("Added differentiated op ...") to System.out; keep stdout for the report.
@@ -139,8 +151,8 @@ final class BenchMemoryCommand implements Callable<Integer> {
             // progress goes to stderr, also with --json (stdout stays one JSON object)
             results = MemoryBenchmark.run(s, r -> {
                 err.printf(Locale.ROOT, "  %s at %d steps: %s%n", r.method(), r.steps(), r.measured()
-                        ? String.format(Locale.ROOT, "%.2f s, peak %.1f MiB", r.medianMillis() / 1000,
-                                r.peakBytes() / MIB)
+                        ? String.format(Locale.ROOT, "%.2f s, peak %.1f MiB, RSS %.0f MiB", r.medianMillis() / 1000,
+                                r.peakBytes() / MIB, r.residentBytes() / MIB)
                         : "skipped (" + r.skipped().orElseThrow() + ")");
                 err.flush();
             });
@@ -171,21 +183,27 @@ final class BenchMemoryCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The table; a skipped row points to its reason, printed below the table. */
     private static String table(List<Result> results) {
-        TextTable t = new TextTable("method", "steps", "median s", "min s", "peak MiB", "min peak MiB", "samples",
-                "raw peak MiB", "retained MiB", "loss");
+        TextTable t = new TextTable("method", "steps", "median s", "min s", "peak MiB", "min peak MiB", "runs",
+                "samples", "retained MiB", "RSS MiB", "loss");
+        List<String> notes = new ArrayList<>();
         for (Result r : results) {
             if (r.measured()) {
                 t.row(r.method().label(), r.steps(), sec(r.medianMillis()), sec(r.minMillis()), mib(r.peakBytes()),
-                        mib(r.peakMinBytes()), r.samples(), mib(r.rawPeakBytes()), mib(r.retainedBytes()),
-                        String.format(Locale.ROOT, "%.6g", r.loss()));
+                        mib(r.peakMinBytes()), r.memoryRuns(), r.samples(), mib(r.retainedBytes()),
+                        mib(r.residentBytes()), String.format(Locale.ROOT, "%.6g", r.loss()));
             } else {
-                String why = r.skipped().orElseThrow();
-                t.row(r.method().label(), r.steps(), "skipped: " + (why.length() > 90 ? why.substring(0, 90) + "..." : why),
-                        "", "", "", "", "", "", "");
+                notes.add(r.skipped().orElseThrow());
+                t.row(r.method().label(), r.steps(), "skipped (" + notes.size() + ")", "", "", "", "", "", "", "",
+                        "");
             }
         }
-        return t.render();
+        StringBuilder out = new StringBuilder(t.render());
+        for (int i = 0; i < notes.size(); i++) {
+            out.append('(').append(i + 1).append(") ").append(notes.get(i)).append('\n');
+        }
+        return out.toString();
     }
 
     /**
@@ -248,7 +266,9 @@ final class BenchMemoryCommand implements Callable<Integer> {
         settings.put("repeats", s.repeats());
         settings.put("memoryRuns", s.memoryRuns());
         settings.put("timeoutSeconds", s.timeoutSeconds());
-        settings.put("samediffUnrolledMaxSteps", s.samediffUnrolledMaxSteps());
+        settings.put("memorySamples", s.memorySamples());
+        settings.put("memoryLimitBytes", s.memoryLimitBytes().isPresent() ? s.memoryLimitBytes().getAsLong() : null);
+        settings.put("isolation", "one child JVM per configuration");
         settings.put("seed", s.seed());
         settings.put("ompNumThreads", threads);
         List<Object> rows = new ArrayList<>();
@@ -262,9 +282,10 @@ final class BenchMemoryCommand implements Callable<Integer> {
                 m.put("minMillis", r.minMillis());
                 m.put("peakBytes", r.peakBytes());
                 m.put("peakMinBytes", r.peakMinBytes());
+                m.put("memoryRuns", r.memoryRuns());
                 m.put("samples", r.samples());
-                m.put("rawPeakBytes", r.rawPeakBytes());
                 m.put("retainedBytes", r.retainedBytes());
+                m.put("residentBytes", r.residentBytes());
                 m.put("loss", r.loss());
             } else {
                 m.put("skipped", r.skipped().orElseThrow());

@@ -1,6 +1,7 @@
 package org.deq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -21,8 +22,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
 import picocli.CommandLine;
 
 /**
- * {@code bench memory} end to end at a small size (batch 8, 8 channels, 16x16), checked against what
- * the algorithms imply: the unrolled methods keep every step's states, so their peak grows by at least
+ * {@code bench memory} end to end at a small size (batch 8, 8 channels, 16x16), every configuration in
+ * its own child JVM as in the real run, checked against what the algorithms imply: the unrolled methods keep every step's states, so their peak grows by at least
  * a few state arrays per step (the core engine's unrolled adjoint stores y, z and f(z) of every step,
  * float64 in the vertex's mixed precision); the reversible ones keep none, so theirs must grow by far
  * less. Both reversible/unrolled pairs compute the same function, so their losses agree.
@@ -33,6 +34,8 @@ class BenchMemoryCommandTest {
     private static final int SIZE = 16;
     private static final int LO = 2;
     private static final int HI = 10;
+    /** Not run: with a 1.5 GiB limit the prediction (1.5 x reachable peak + 2 GiB) cannot fit. */
+    private static final int PREDICTED_TOO_BIG = 12;
 
     @Test
     void reversiblePeaksStayFlatWhileUnrolledPeaksGrow(@TempDir Path dir) throws Exception {
@@ -40,24 +43,33 @@ class BenchMemoryCommandTest {
         StringWriter out = new StringWriter();
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
-        int code = cli.execute("bench", "memory", "--steps", LO + "," + HI, "--batch", String.valueOf(BATCH),
-                "--channels", String.valueOf(CHANNELS), "--size", String.valueOf(SIZE), "--warmup", "1",
-                "--repeats", "1", "--memory-runs", "1", "--samediff-unrolled-max-steps", String.valueOf(HI), "--chart", chart.toString(), "--json");
+        int code = cli.execute("bench", "memory", "--steps", LO + "," + HI + "," + PREDICTED_TOO_BIG, "--batch",
+                String.valueOf(BATCH), "--channels", String.valueOf(CHANNELS), "--size", String.valueOf(SIZE),
+                "--warmup", "1", "--repeats", "1", "--memory-runs", "1", "--memory-samples", "0",
+                "--memory-limit", "1.5", "--chart", chart.toString(), "--json");
         assertEquals(0, code, out.toString());
 
         JsonNode root = new ObjectMapper().readTree(out.toString());
         assertEquals("memory", root.get("benchmark").asText());
         assertEquals(BATCH, root.get("settings").get("batch").asInt());
         JsonNode results = root.get("results");
-        assertEquals(8, results.size(), results.toString());
+        assertEquals(12, results.size(), results.toString());
         Map<String, Long> peak = new HashMap<>();
         Map<String, Double> loss = new HashMap<>();
         for (JsonNode r : results) {
+            if (r.get("steps").asInt() == PREDICTED_TOO_BIG) {
+                assertFalse(r.get("measured").asBoolean(), r.toString());
+                assertTrue(r.get("skipped").asText().startsWith("predicted reachable peak"), r.toString());
+                continue;
+            }
             assertTrue(r.get("measured").asBoolean(), r.toString());
             assertTrue(r.get("medianMillis").asDouble() > 0, r.toString());
             assertTrue(r.get("peakBytes").asLong() > 0, r.toString());
-            assertTrue(r.get("rawPeakBytes").asLong() > 0, r.toString());
             assertTrue(r.get("samples").asInt() > 0, r.toString());
+            assertEquals(1, r.get("memoryRuns").asInt(), r.toString());
+            // a JVM with ND4J loaded is at least 100 MiB resident, and the limit was 1.5 GiB
+            assertTrue(r.get("residentBytes").asLong() > 100L << 20, r.toString());
+            assertTrue(r.get("residentBytes").asLong() < 3L << 29, r.toString());
             String key = r.get("method").asText() + r.get("steps").asInt();
             peak.put(key, r.get("peakBytes").asLong());
             loss.put(key, r.get("loss").asDouble());

@@ -1,6 +1,7 @@
 package org.deq4j.cli.bench;
 
 import java.lang.ref.Reference;
+import java.lang.reflect.Field;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,12 @@ sealed interface TrainingStep extends AutoCloseable {
 
     /** Runs one step and calls {@code whileHeld} while its gradients are still referenced. */
     void runHolding(Runnable whileHeld);
+
+    /**
+     * Lets go of what earlier steps keep for the next one, so that it is garbage before a memory run's
+     * baseline is settled (see {@link Graph#forgetPreviousSteps()}).
+     */
+    void forgetPreviousSteps();
 
     @Override
     void close();
@@ -103,6 +110,31 @@ sealed interface TrainingStep extends AutoCloseable {
             org.nd4j.autodiff.samediff.api.OutAndGrad r = step();
             whileHeld.run();
             Reference.reachabilityFence(r);
+        }
+
+        /**
+         * Drops the graph's SameDiff sessions (and those of its functions, e.g. the gradient function).
+         * A session keeps every array of its last execution until its next one, and sessions are per
+         * thread: without this, a memory run on a new thread would hold a second copy of the step's
+         * arrays next to the one the timed steps' session keeps. Reads SameDiff's private
+         * {@code sessions} map (ND4J 1.0.0-M2.1); the next step on a thread creates a new session.
+         */
+        @Override
+        public void forgetPreviousSteps() {
+            forgetSessions(sd);
+        }
+
+        private static void forgetSessions(SameDiff graph) {
+            try {
+                Field f = SameDiff.class.getDeclaredField("sessions");
+                f.setAccessible(true);
+                ((Map<?, ?>) f.get(graph)).clear();
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                throw new IllegalStateException("cannot read SameDiff's sessions (written for ND4J 1.0.0-M2.1)", e);
+            }
+            for (String name : graph.definedFunctionNames()) {
+                forgetSessions(graph.getFunction(name));
+            }
         }
 
         @Override
@@ -160,6 +192,14 @@ sealed interface TrainingStep extends AutoCloseable {
         public void runHolding(Runnable whileHeld) {
             run();
             whileHeld.run();
+        }
+
+        /**
+         * Nothing: the cell's graphs live inside the vertex, out of reach; their sessions of earlier
+         * threads (a few hundred MiB) stay in the next memory run's baseline, not in its peak.
+         */
+        @Override
+        public void forgetPreviousSteps() {
         }
 
         @Override
