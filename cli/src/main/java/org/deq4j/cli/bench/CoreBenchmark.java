@@ -42,7 +42,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * implicit adjoint's backward solve's) and fails if one stopped early.
  *
  * <p>Per configuration: {@code warmup} untimed runs; {@code repeats} timed runs (median reported),
- * each started after {@link NativeMemory#settle()}; one run with a {@link PeakSampler}. Then, once
+ * each started after {@link NativeMemory#settle()}; one run with a {@link PeakSampler#raw()}. Then, once
  * every configuration is timed, {@code memoryRuns} runs per configuration with the cell wrapped in a
  * {@link ProbingCell} for the reachable memory peak.
  */
@@ -227,7 +227,7 @@ public final class CoreBenchmark {
     /** Peak above the settled baseline, garbage included, sampled by a background thread. */
     private static long sampledRun(Deq deq, Cell cell, State x, State gz) {
         long baseline = NativeMemory.settle();
-        try (PeakSampler sampler = new PeakSampler()) {
+        try (PeakSampler sampler = PeakSampler.raw()) {
             DeqSolution sol = deq.solve(cell, x);
             DeqGradients g = sol.backward(gz);
             long peak = sampler.peak() - baseline;

@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Inside the child ({@link #measureInProcess}): {@code warmup} untimed steps, then {@code repeats}
  * timed steps (median and minimum reported, each started after {@link NativeMemory#settle()}), then the
  * memory runs. A memory run settles the counter (the baseline: the model and its inputs are
- * allocated), then runs one step <em>on a new thread</em> while a {@link CollectingSampler} repeatedly
+ * allocated), then runs one step <em>on a new thread</em> while a {@link PeakSampler#reachable()} repeatedly
  * collects garbage and reads the counter; the peak is the highest sample minus the baseline: reachable
  * memory, garbage excluded. The new thread matters: SameDiff's sessions and ND4J's workspaces are per
  * thread, so that thread creates and counts them inside the run instead of reusing buffers that
@@ -170,7 +170,7 @@ public final class MemoryBenchmark {
      * @param medianMillis  median wall time of one training step
      * @param minMillis     fastest timed step
      * @param peakBytes     highest reachable memory during a memory run minus the settled baseline (max over
-     *                      runs), sampled by a {@link CollectingSampler}
+     *                      runs), sampled by a {@link PeakSampler#reachable()}
      * @param peakMinBytes  the lowest of those peaks
      * @param memoryRuns    memory runs done
      * @param samples       collecting samples taken over all memory runs
@@ -304,7 +304,7 @@ public final class MemoryBenchmark {
         });
         try {
             long baseline = NativeMemory.settle();
-            try (CollectingSampler reachable = new CollectingSampler()) {
+            try (PeakSampler reachable = PeakSampler.reachable()) {
                 return thread.submit(() -> {
                     long[] out = new long[3];
                     try {
