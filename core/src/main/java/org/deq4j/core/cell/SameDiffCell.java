@@ -10,7 +10,10 @@ import java.util.Objects;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.core.exec.GraphRunner;
+import org.deq4j.core.exec.UnsupportedGraphException;
 import org.deq4j.core.state.State;
+import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -21,6 +24,8 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A cell defined by a SameDiff graph: one placeholder per state part and per injection part, one
@@ -38,12 +43,17 @@ import org.nd4j.linalg.factory.Nd4j;
  *     .build();
  * }</pre>
  *
- * <p>How it runs. {@link #apply} executes the graph for its outputs. {@link #valueAndVjp} executes
- * SameDiff's gradient function once for the loss {@code L = Σ_i sum(out_i ⊙ g_i)}, where the
- * {@code g_i} are extra placeholders fed with {@code gOut}; that single execution returns the
- * outputs (the value) together with {@code ∂L/∂z}, {@code ∂L/∂x} and {@code ∂L/∂θ}, which are
- * exactly the VJPs. The gradient function is created on the first {@code valueAndVjp} call and
- * reused afterwards.
+ * <p>How it runs. {@link #apply} computes the graph's outputs; {@link #valueAndVjp} computes
+ * SameDiff's gradient function for the loss {@code L = Σ_i sum(out_i ⊙ g_i)}, where the {@code g_i}
+ * are extra placeholders fed with {@code gOut}; that single execution returns the outputs (the
+ * value) together with {@code ∂L/∂z}, {@code ∂L/∂x} and {@code ∂L/∂θ}, which are exactly the VJPs.
+ * Both run through {@link GraphRunner}: the graph is compiled once per input shape into a program
+ * whose intermediates live in buffers reused by every later call, so a solver loop allocates no
+ * native memory inside the cell and nothing waits for a garbage collection. The results handed back
+ * are copies in the caller's current workspace (if any). A graph the planned executor cannot run
+ * (see {@link org.deq4j.core.exec.GraphProgram}) falls back to SameDiff's own executor, with a
+ * warning, which is correct but allocates for every op. {@link #releaseBuffers()} frees the
+ * programs' buffers at once.
  *
  * <p>Parameters. {@link #parameters()} returns the arrays the SameDiff variables hold: the very
  * arrays passed to {@link Builder#parameter}, not copies. An optimizer that updates them in place
@@ -64,6 +74,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * not shaped like its state part.
  */
 public final class SameDiffCell implements Cell {
+    private static final Logger LOG = LoggerFactory.getLogger(SameDiffCell.class);
     private static final String GRAD_PREFIX = "deq4j_gOut_";
     private static final String LOSS_NAME = "deq4j_vjpLoss";
 
@@ -77,6 +88,9 @@ public final class SameDiffCell implements Cell {
     private final List<String> paramNames;
     private final List<INDArray> params;
     private final List<String> gradientTargets;
+    private boolean planned = true;
+    private GraphRunner forward;
+    private GraphRunner gradient;
 
     private SameDiffCell(SameDiff sd, List<String> stateNames, List<String> injectionNames,
                          List<String> outputNames, List<String> paramNames) {
@@ -220,6 +234,13 @@ public final class SameDiffCell implements Cell {
     @Override
     public synchronized State apply(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
+        if (planned) {
+            try {
+                return copies(forward().run(feed, sd.getListeners(), Operation.INFERENCE), z);
+            } catch (UnsupportedGraphException e) {
+                fallBack(e);
+            }
+        }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) { // see valueAndVjp
             return outputState(sd.output(feed, outputArray), z);
         }
@@ -227,21 +248,103 @@ public final class SameDiffCell implements Cell {
 
     @Override
     public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
-        // Outside workspaces: M2.1's SameDiff keeps arrays across executions (the gradient function's
-        // arrays, session state), and inside a loop workspace those would point at memory the next
-        // iteration reuses; the solver loops evaluate cells in such workspaces, and the results came
-        // back corrupted (NaN) there.
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return valueAndVjpDetached(z, x, gOut);
-        }
-    }
-
-    private CellVjp valueAndVjpDetached(State z, State x, State gOut) {
         Map<String, INDArray> feed = feed(z, x);
         z.requireSameShape(gOut, "output gradient", false);
         for (int i = 0; i < gradNames.size(); i++) {
             feed.put(gradNames.get(i), gOut.part(i));
         }
+        if (planned) {
+            try {
+                return vjpFromProgram(gradient().run(feed, sd.getListeners(), Operation.TRAINING), z, x);
+            } catch (UnsupportedGraphException e) {
+                fallBack(e);
+            } catch (RuntimeException e) {
+                // A misshaped output fails inside the loss op with an opaque message: name the problem.
+                apply(z, x);
+                throw e;
+            }
+        }
+        // Outside workspaces: M2.1's SameDiff keeps arrays across executions (the gradient function's
+        // arrays, session state), and inside a loop workspace those would point at memory the next
+        // iteration reuses; the solver loops evaluate cells in such workspaces, and the results came
+        // back corrupted (NaN) there.
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return valueAndVjpBySession(feed, z, x);
+        }
+    }
+
+    /**
+     * Frees the compiled programs' buffers now. The cell stays usable: the next call compiles again.
+     * Call it when the cell is no longer used, or to give memory back between phases.
+     */
+    public synchronized void releaseBuffers() {
+        if (forward != null) {
+            forward.close();
+        }
+        if (gradient != null) {
+            gradient.close();
+        }
+    }
+
+    /** Bytes held by the compiled programs' buffers (intermediates, temporaries, results). */
+    public synchronized long bufferBytes() {
+        return (forward == null ? 0 : forward.bufferBytes()) + (gradient == null ? 0 : gradient.bufferBytes());
+    }
+
+    private GraphRunner forward() {
+        if (forward == null) {
+            forward = new GraphRunner(sd, outputNames);
+        }
+        return forward;
+    }
+
+    private GraphRunner gradient() {
+        if (gradient == null) {
+            List<String> outs = new ArrayList<>(outputNames);
+            for (String t : gradientTargets) {
+                SDVariable g = sd.getVariable(t).getGradient();
+                if (g != null) {
+                    outs.add(g.name());
+                }
+            }
+            gradient = new GraphRunner(sd.getFunction("grad"), outs);
+        }
+        return gradient;
+    }
+
+    private void fallBack(UnsupportedGraphException e) {
+        LOG.warn("SameDiffCell: the planned executor cannot run this graph ({}); using SameDiff's own executor,"
+                + " which allocates for every op", e.getMessage());
+        planned = false;
+        releaseBuffers();
+    }
+
+    /** Copies of the program's results (which the next run overwrites) as the cell's value. */
+    private State copies(INDArray[] results, State z) {
+        List<INDArray> parts = new ArrayList<>(outputNames.size());
+        for (int i = 0; i < outputNames.size(); i++) {
+            parts.add(results[i].dup());
+        }
+        State out = State.of(parts);
+        z.requireSameShape(out, "SameDiffCell output " + outputNames, false);
+        return out;
+    }
+
+    private CellVjp vjpFromProgram(INDArray[] results, State z, State x) {
+        State value = copies(results, z);
+        Map<String, INDArray> grads = new HashMap<>();
+        int k = outputNames.size();
+        for (String t : gradientTargets) {
+            if (sd.getVariable(t).getGradient() != null) {
+                grads.put(t, results[k++].dup());
+            }
+        }
+        State gz = State.of(gradients(grads, stateNames, z.parts()));
+        State gx = State.of(gradients(grads, injectionNames, x.parts()));
+        return new CellVjp(value, gz, gx, gradients(grads, paramNames, params));
+    }
+
+    private CellVjp valueAndVjpBySession(Map<String, INDArray> feed, State z, State x) {
         OutAndGrad r;
         try {
             r = sd.calculateGradientsAndOutputs(feed, outputNames, gradientTargets);
