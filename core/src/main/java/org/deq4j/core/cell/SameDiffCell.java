@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.exec.GraphRunner;
+import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.exec.UnsupportedGraphException;
 import org.deq4j.core.state.State;
 import org.nd4j.autodiff.listeners.Operation;
@@ -233,6 +234,25 @@ public final class SameDiffCell implements Cell {
 
     @Override
     public synchronized State apply(State z, State x) {
+        long t = PhaseTimer.start();
+        try {
+            return evaluate(z, x);
+        } finally {
+            PhaseTimer.stop(PhaseTimer.Phase.CELL_FORWARD, t);
+        }
+    }
+
+    @Override
+    public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
+        long t = PhaseTimer.start();
+        try {
+            return evaluateWithVjp(z, x, gOut);
+        } finally {
+            PhaseTimer.stop(PhaseTimer.Phase.CELL_VJP, t);
+        }
+    }
+
+    private State evaluate(State z, State x) {
         Map<String, INDArray> feed = feed(z, x);
         if (planned) {
             try {
@@ -246,8 +266,7 @@ public final class SameDiffCell implements Cell {
         }
     }
 
-    @Override
-    public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
+    private CellVjp evaluateWithVjp(State z, State x, State gOut) {
         Map<String, INDArray> feed = feed(z, x);
         z.requireSameShape(gOut, "output gradient", false);
         for (int i = 0; i < gradNames.size(); i++) {
@@ -260,7 +279,7 @@ public final class SameDiffCell implements Cell {
                 fallBack(e);
             } catch (RuntimeException e) {
                 // A misshaped output fails inside the loss op with an opaque message: name the problem.
-                apply(z, x);
+                evaluate(z, x);
                 throw e;
             }
         }
@@ -350,7 +369,7 @@ public final class SameDiffCell implements Cell {
             r = sd.calculateGradientsAndOutputs(feed, outputNames, gradientTargets);
         } catch (RuntimeException e) {
             // A misshaped output fails inside the loss op with an opaque message: name the problem.
-            apply(z, x);
+            evaluate(z, x);
             throw e;
         }
         State value = outputState(r.getOutputs(), z);
@@ -597,6 +616,14 @@ public final class SameDiffCell implements Cell {
                 throw new InvalidConfigException("SameDiffCell needs at least one state(...)");
             }
             DataType type = resolveType();
+            // The graph's constants live as long as the cell: never in a workspace that is open now
+            // (a solver loop's or a layer's pass), whose memory the next pass reuses.
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                return buildGraph(type);
+            }
+        }
+
+        private SameDiffCell buildGraph(DataType type) {
             SameDiff sd = SameDiff.create();
             // Before anything touches the graph: adding variables already creates its session.
             SafeSessions.register(sd);

@@ -170,12 +170,25 @@ final class OpStep implements Step {
 
     static final java.util.Map<String, long[]> PROFILE = new java.util.TreeMap<>();
     static boolean profiling = Boolean.getBoolean("deq4j.profileOps");
+    static {
+        if (profiling) {
+            Runtime.getRuntime().addShutdownHook(new Thread(GraphProgram::dumpProfile));
+        }
+    }
 
     private void exec(INDArray[] slots) {
         long t0 = profiling ? System.nanoTime() : 0;
         execOnce(slots);
         if (profiling) {
-            long[] acc = PROFILE.computeIfAbsent(op.opName() + " " + java.util.Arrays.toString(slots[out[0]].shape()), k -> new long[2]);
+            String key = op.opName() + " " + java.util.Arrays.toString(slots[out[0]].shape());
+            if (op.opName().startsWith("conv2d")) {
+                StringBuilder sb = new StringBuilder(" align");
+                for (INDArray a : boundIn) {
+                    sb.append(' ').append(a.data().address() % 64).append(a.ordering()).append(a.isView() ? "v" : "");
+                }
+                key += sb;
+            }
+            long[] acc = PROFILE.computeIfAbsent(key, k -> new long[2]);
             acc[0] += System.nanoTime() - t0;
             acc[1]++;
         }

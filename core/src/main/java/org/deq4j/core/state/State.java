@@ -93,9 +93,14 @@ public final class State {
         return map(p -> Nd4j.zeros(p.dataType(), p.shape()));
     }
 
-    /** A deep copy. */
+    /**
+     * A deep copy, in the current workspace. Written as allocate-and-assign rather than
+     * {@code INDArray.dup()}: a solution kept for a backward pass lives in a {@link PassWorkspace}
+     * whose scope has closed, and ND4J's {@code dup()} refuses such arrays although they stay valid
+     * until that workspace opens again.
+     */
     public State dup() {
-        return map(INDArray::dup);
+        return map(p -> Nd4j.createUninitialized(p.dataType(), p.shape(), p.ordering()).assign(p));
     }
 
     /** This state cast to {@code type}; this state itself when it already has that type. */

@@ -39,8 +39,18 @@ public final class Workspaces {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(LOOP, id);
     }
 
-    /** Runs {@code allocation} outside any workspace, for arrays that outlive a loop iteration. */
+    /**
+     * Runs {@code allocation} outside the loop iterations' workspaces, for arrays that outlive an
+     * iteration: in the open {@link PassWorkspace} of this thread if there is one (so they are
+     * reused by the next pass instead of becoming garbage), else outside any workspace.
+     */
     public static <T> T detached(Supplier<T> allocation) {
+        MemoryWorkspace pass = PassWorkspace.current();
+        if (pass != null) {
+            try (MemoryWorkspace ignored = pass.notifyScopeBorrowed()) {
+                return allocation.get();
+            }
+        }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             return allocation.get();
         }

@@ -101,17 +101,17 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
 
     @Override
     public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        return workspaceMgr.dup(ArrayType.ACTIVATIONS, runtime.forward(inputs[0], training));
+        return runtime.forward(inputs[0], training, z -> workspaceMgr.dup(ArrayType.ACTIVATIONS, z));
     }
 
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
-        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable);
+        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable, g -> workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {
             gradient.gradientForVariable().put(key, gradTable.get(key));
         }
-        return new Pair<>(gradient, new INDArray[] {workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, eps)});
+        return new Pair<>(gradient, new INDArray[] {eps});
     }
 
     @Override

@@ -66,18 +66,19 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        return workspaceMgr.dup(ArrayType.ACTIVATIONS, runtime.forward(input, training));
+        return runtime.forward(input, training, z -> workspaceMgr.dup(ArrayType.ACTIVATIONS, z));
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray gx = backpropDropOutIfPresent(runtime.backward(input, epsilon, gradTable));
+        INDArray gx = backpropDropOutIfPresent(runtime.backward(input, epsilon, gradTable,
+                g -> workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {
             gradient.gradientForVariable().put(key, gradTable.get(key));
         }
-        return new Pair<>(gradient, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, gx));
+        return new Pair<>(gradient, gx);
     }
 
     @Override

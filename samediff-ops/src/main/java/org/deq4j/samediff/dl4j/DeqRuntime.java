@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
@@ -16,7 +17,9 @@ import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.SameDiffCell;
+import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.solver.SolverStats;
+import org.deq4j.core.state.PassWorkspace;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -29,10 +32,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * What a DEQ vertex or layer does at run time, independent of DL4J's vertex and layer interfaces:
  * solve on forward, differentiate on backward, keep the solution in between, record statistics.
  *
- * <p>Everything here runs scoped out of DL4J's workspaces (which are closed or reused between the
- * forward and the backward pass): the kept solution and the copy of the training input it reads are
- * ordinary detached arrays. The arrays returned are detached too; the caller copies them into the
- * right workspace.
+ * <p>Memory. Everything here runs scoped out of DL4J's workspaces (which are closed or reused between
+ * the forward and the backward pass) and inside the runtime's own {@link PassWorkspace}s, one per
+ * kind of pass (training forward, inference forward, backward): the kept solution and the copy of the
+ * training input it reads live in the training forward's workspace until the next training forward,
+ * and each pass reuses the previous pass's memory, so a training step allocates no native memory and
+ * leaves no garbage behind. The arrays returned live in those workspaces too: the caller copies them
+ * into its own (DL4J's workspace manager does) before the same kind of pass runs again.
  */
 final class DeqRuntime {
     private final String name;
@@ -49,6 +55,9 @@ final class DeqRuntime {
     private BackwardStats lastBackward;
     private long forwardCount;
     private long backwardCount;
+    private final PassWorkspace trainingPass;
+    private final PassWorkspace inferencePass;
+    private final PassWorkspace backwardPass;
 
     /**
      * @param name       the vertex or layer name, for errors
@@ -71,6 +80,10 @@ final class DeqRuntime {
         this.trainingDeq = Deq.of(config);
         // Every adjoint runs the same forward loop; the phantom adjoint keeps nothing but z*.
         this.inferenceDeq = Deq.of(config.toBuilder().adjoint(new PhantomAdjoint(1, 1.0)).build());
+        String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
+        this.trainingPass = new PassWorkspace(id + "_TRAIN");
+        this.inferencePass = new PassWorkspace(id + "_INFER");
+        this.backwardPass = new PassWorkspace(id + "_BACKWARD");
     }
 
     Optional<SolverStats> lastForwardStats() {
@@ -104,17 +117,21 @@ final class DeqRuntime {
      * kept for {@link #backward}; an inference solve keeps nothing.
      */
     @SuppressWarnings("try")
-    INDArray forward(INDArray x, boolean training) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+    INDArray forward(INDArray x, boolean training, UnaryOperator<INDArray> export) {
+        long t = PhaseTimer.start();
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
             // The kept solution reads x in the backward pass, after DL4J may have reused x's workspace.
-            DeqSolution s = solve(training ? trainingDeq : inferenceDeq, training ? x.detach() : x);
+            DeqSolution s = solve(training ? trainingDeq : inferenceDeq, training ? x.dup() : x);
             if (training) {
                 solution = s;
                 solvedInput = x;
             }
             INDArray z = s.z().part(0);
-            return z.dataType() == dataType ? z : z.castTo(dataType);
+            return export.apply(z.dataType() == dataType ? z : z.castTo(dataType));
+        } finally {
+            PhaseTimer.stop(PhaseTimer.Phase.DEQ_FORWARD, t);
         }
     }
 
@@ -126,7 +143,7 @@ final class DeqRuntime {
      * @throws IllegalStateException if {@code x} is null (no forward pass)
      */
     @SuppressWarnings("try")
-    INDArray backward(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable) {
+    INDArray backward(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable, UnaryOperator<INDArray> export) {
         if (x == null) {
             throw new IllegalStateException("DEQ '" + name + "': backward pass without a forward pass; the"
                     + " network's state was cleared (e.g. by output()) after the training forward pass");
@@ -135,8 +152,10 @@ final class DeqRuntime {
             throw new IllegalStateException("DEQ '" + name + "': no gradient view; the network must initialise"
                     + " its gradients before backpropagation");
         }
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            DeqSolution s = solution != null && solvedInput == x ? solution : solve(trainingDeq, x.detach());
+        long t = PhaseTimer.start();
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             PassWorkspace.Scope pass = backwardPass.open()) {
+            DeqSolution s = solution != null && solvedInput == x ? solution : solve(trainingDeq, x.dup());
             DeqGradients g = s.backward(State.of(epsilon));
             clear();
             lastBackward = g.stats();
@@ -146,7 +165,9 @@ final class DeqRuntime {
                 gradTable.get(DeqSettings.key(specs.get(i).name())).assign(g.gParams().get(i));
             }
             INDArray gx = g.gx().part(0);
-            return gx.dataType() == dataType ? gx : gx.castTo(dataType);
+            return export.apply(gx.dataType() == dataType ? gx : gx.castTo(dataType));
+        } finally {
+            PhaseTimer.stop(PhaseTimer.Phase.DEQ_BACKWARD, t);
         }
     }
 

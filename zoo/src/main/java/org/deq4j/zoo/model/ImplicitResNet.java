@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deq4j.samediff.cell.ConvResidualCell;
+import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
@@ -78,6 +79,7 @@ public final class ImplicitResNet {
                                          double weightDecay) {
         ComputationGraph g = new ComputationGraph(configuration(preset, gradient, seed, lr, weightDecay));
         g.init();
+        OneDnnLayerHelpers.install(g);
         AdamW.removeDuplicateRegularization(g);
         return g;
     }
