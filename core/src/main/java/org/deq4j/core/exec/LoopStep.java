@@ -17,6 +17,7 @@ final class LoopStep implements Step {
     private final int[] initial;
     private final int[] state;
     private final int[] next;
+    private final int[] saved;
     private final Block cond;
     private final int predicate;
     private final Block body;
@@ -28,13 +29,18 @@ final class LoopStep implements Step {
      *                  for a variable the body passes through)
      * @param next      per loop variable, the slot of the body's new value (the state slot for a
      *                  pass-through variable)
+     * @param saved     per loop variable, -1, or the slot its next value is copied to before any
+     *                  variable is overwritten: for a next value that is another variable's current
+     *                  value (b' = a, or a swap), which advancing would overwrite before it is read
      * @param predicate the slot of the condition's boolean scalar
      */
-    LoopStep(String frame, int[] initial, int[] state, int[] next, Block cond, int predicate, Block body) {
+    LoopStep(String frame, int[] initial, int[] state, int[] next, int[] saved, Block cond, int predicate,
+             Block body) {
         this.frame = frame;
         this.initial = initial;
         this.state = state;
         this.next = next;
+        this.saved = saved;
         this.cond = cond;
         this.predicate = predicate;
         this.body = body;
@@ -75,6 +81,9 @@ final class LoopStep implements Step {
             bodyTraced = true;
             for (int i = 0; i < state.length; i++) {
                 INDArray now = slots[state[i]];
+                if (saved[i] >= 0 && slots[saved[i]] == null) {
+                    slots[saved[i]] = Nd4j.createUninitializedDetached(now.dataType(), now.shape());
+                }
                 INDArray nxt = slots[next[i]];
                 if (!Arrays.equals(now.shape(), nxt.shape()) || now.dataType() != nxt.dataType()) {
                     throw new UnsupportedGraphException("loop '" + frame + "' variable " + i + " changes from "
@@ -119,8 +128,14 @@ final class LoopStep implements Step {
 
     private void advance(INDArray[] slots) {
         for (int i = 0; i < state.length; i++) {
-            if (next[i] != state[i]) {
-                slots[state[i]].assign(slots[next[i]]);
+            if (saved[i] >= 0) {
+                slots[saved[i]].assign(slots[next[i]]);
+            }
+        }
+        for (int i = 0; i < state.length; i++) {
+            int from = saved[i] >= 0 ? saved[i] : next[i];
+            if (from != state[i]) {
+                slots[state[i]].assign(slots[from]);
             }
         }
     }

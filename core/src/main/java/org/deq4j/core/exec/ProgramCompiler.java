@@ -410,13 +410,25 @@ final class ProgramCompiler {
             use(state[i], end);
         }
         use(pred, end);
+        // a variable whose next value is another's current value (b' = a, a swap) reads that value
+        // from a copy taken before any variable is overwritten
+        int[] saved = new int[n];
+        for (int i = 0; i < n; i++) {
+            saved[i] = -1;
+            for (int j = 0; j < n; j++) {
+                if (j != i && next[i] == state[j] && next[j] != state[j]) {
+                    saved[i] = temporary(end);
+                    break;
+                }
+            }
+        }
         // values from before the loop are read by every iteration
         for (int s = 0; s < defPos.size(); s++) {
             if (lastPos.get(s) >= start && lastPos.get(s) <= end && defPos.get(s) < start) {
                 lastPos.set(s, Math.max(lastPos.get(s), end));
             }
         }
-        steps.add(new LoopStep(frame, initial, state, next, new Block(condSteps), pred, new Block(bodySteps)));
+        steps.add(new LoopStep(frame, initial, state, next, saved, new Block(condSteps), pred, new Block(bodySteps)));
     }
 
     /** Whether {@code var} is, through identities, the true output of switch {@code sw}. */
@@ -504,11 +516,17 @@ final class ProgramCompiler {
     }
 
     private int define(String var, int pos) {
+        int s = temporary(pos);
+        slotOf.put(var, s);
+        return s;
+    }
+
+    /** A new planned slot defined at {@code pos}, live until its last {@link #use} (none: only there). */
+    private int temporary(int pos) {
         int s = newSlot(null);
         defPos.set(s, pos);
         lastPos.set(s, pos);
         planned.add(s);
-        slotOf.put(var, s);
         return s;
     }
 
