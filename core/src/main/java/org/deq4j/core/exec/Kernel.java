@@ -20,4 +20,22 @@ interface Kernel {
 
     /** Frees native op contexts. */
     void close();
+
+    /**
+     * The input that output {@code output} equals exactly (so it could be that input's array instead
+     * of a copy), or -1.
+     */
+    default int aliasOf(int output) {
+        return -1;
+    }
+
+    /** The caller made output {@code output} the very array of its {@link #aliasOf} input: skip it. */
+    default void useAlias(int output) {
+        throw new UnsupportedOperationException("output " + output + " is no alias");
+    }
+
+    /** Whether {@link #useAlias} was called for {@code output}. */
+    default boolean usesAlias(int output) {
+        return false;
+    }
 }

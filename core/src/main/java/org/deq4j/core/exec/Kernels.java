@@ -6,6 +6,13 @@ import java.util.List;
 
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.BaseReduceOp;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.reduce.bp.MeanBp;
+import org.nd4j.linalg.api.ops.impl.reduce.bp.SumBp;
+import org.nd4j.linalg.api.ops.impl.reduce.bp.VarianceBp;
+import org.nd4j.linalg.api.ops.impl.reduce.floating.Mean;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
 import org.nd4j.linalg.api.ops.impl.scalar.Step;
 import org.nd4j.linalg.api.ops.impl.transforms.gradient.ThresholdReluBp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.AddBpOp;
@@ -25,14 +32,25 @@ final class Kernels {
     private Kernels() {
     }
 
-    /** A replacement for {@code op} on these arrays, or null to run the op's own kernel. */
-    static Kernel choose(DifferentialFunction op, INDArray[] in, INDArray[] out) {
+    /**
+     * A replacement for {@code op} on these arrays, or null to run the op's own kernel.
+     *
+     * @param fixed per input, whether its array stays the same on every run (a planned buffer or a
+     *              constant); kernels that need row-major contiguous inputs are chosen only for those
+     */
+    static Kernel choose(DifferentialFunction op, INDArray[] in, INDArray[] out, boolean[] fixed) {
+        Kernel reduction = reduction(op, in, out, fixed);
+        if (reduction != null) {
+            return reduction;
+        }
         if (op instanceof MulBpOp || op instanceof AddBpOp || op instanceof SubBpOp) {
             if (in.length == 3 && out.length == 2 && in[0].dataType() == in[2].dataType()
                     && in[1].dataType() == in[2].dataType()
                     && (!Arrays.equals(in[0].shape(), in[2].shape()) || !Arrays.equals(in[1].shape(), in[2].shape()))) {
                 return new BroadcastBp(op instanceof MulBpOp ? BroadcastBp.Kind.MUL
-                        : op instanceof AddBpOp ? BroadcastBp.Kind.ADD : BroadcastBp.Kind.SUB);
+                        : op instanceof AddBpOp ? BroadcastBp.Kind.ADD : BroadcastBp.Kind.SUB,
+                        new boolean[] {Arrays.equals(in[0].shape(), in[2].shape()),
+                                Arrays.equals(in[1].shape(), in[2].shape())});
             }
             return null;
         }
@@ -41,6 +59,42 @@ final class Kernels {
             return new ReluBp(t.tArgs()[0]);
         }
         return null;
+    }
+
+    private static Kernel reduction(DifferentialFunction op, INDArray[] in, INDArray[] out, boolean[] fixed) {
+        if (in.length == 0 || !fixed[0] || !OpStep.rowMajorContiguous(in[0])) {
+            return null;
+        }
+        INDArray x = in[0];
+        int rank = x.rank();
+        if ((op instanceof Sum || op instanceof Mean) && in.length == 1 && out.length == 1
+                && out[0].dataType() == x.dataType()) {
+            INDArray d = ((BaseReduceOp) op).dimensions();
+            return ReductionKernels.Reduce.of(x, ReductionKernels.normalize(d == null ? null : d.toIntVector(), rank),
+                    op instanceof Mean);
+        }
+        if (op instanceof org.nd4j.linalg.api.ops.impl.reduce.Moments m && in.length == 1 && out.length == 2
+                && out[0].dataType() == x.dataType() && out[1].dataType() == x.dataType()) {
+            return ReductionKernels.Moments.of(x, ReductionKernels.normalize(ints(m.iArgs()), rank));
+        }
+        if ((op instanceof MeanBp || op instanceof SumBp) && in.length == 2 && out.length == 1 && fixed[1]
+                && OpStep.rowMajorContiguous(in[1]) && in[1].dataType() == x.dataType()) {
+            return ReductionKernels.SpreadBp.of(x, ReductionKernels.normalize(ints(((DynamicCustomOp) op).iArgs()), rank),
+                    op instanceof MeanBp);
+        }
+        if (op instanceof VarianceBp v && in.length == 2 && out.length == 1 && fixed[1]
+                && OpStep.rowMajorContiguous(in[1]) && in[1].dataType() == x.dataType() && v.bArgs().length >= 2) {
+            return ReductionKernels.VarianceBp.of(x, ReductionKernels.normalize(ints(v.iArgs()), rank), v.bArgs()[1]);
+        }
+        return null;
+    }
+
+    private static int[] ints(long[] v) {
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = Math.toIntExact(v[i]);
+        }
+        return r;
     }
 
     /** Dimensions of {@code full} that a broadcast operand of shape {@code operand} was repeated along. */
@@ -73,10 +127,34 @@ final class Kernels {
         enum Kind { MUL, ADD, SUB }
 
         private final Kind kind;
+        private final boolean[] fullShape;
+        private final boolean[] aliased = new boolean[2];
         private final Operand[] operands = new Operand[2];
 
-        BroadcastBp(Kind kind) {
+        /** @param fullShape per operand, whether it has the upstream gradient's shape (is not broadcast) */
+        BroadcastBp(Kind kind, boolean[] fullShape) {
             this.kind = kind;
+            this.fullShape = fullShape;
+        }
+
+        /** A sum's (or a difference's first) operand of full shape gets the upstream gradient itself. */
+        @Override
+        public int aliasOf(int output) {
+            boolean copiesGradient = kind == Kind.ADD || (kind == Kind.SUB && output == 0);
+            return copiesGradient && fullShape[output] ? 2 : -1;
+        }
+
+        @Override
+        public void useAlias(int output) {
+            if (aliasOf(output) < 0) {
+                throw new UnsupportedOperationException("output " + output + " is no alias");
+            }
+            aliased[output] = true;
+        }
+
+        @Override
+        public boolean usesAlias(int output) {
+            return aliased[output];
         }
 
         /** One operand's gradient: an optional product into a temporary, then a sum (or a copy). */
@@ -84,6 +162,8 @@ final class Kernels {
             private final boolean negate;
             private BoundOp product;
             private BoundOp sum;
+            private BlockSum blockSum;
+            private boolean blockSumBound;
             private INDArray copyFrom;
             private INDArray target;
             private INDArray targetView;
@@ -117,23 +197,39 @@ final class Kernels {
                     return;
                 }
                 copyFrom = null;
+                if (OpStep.rowMajorContiguous(source)) {
+                    if (blockSum == null) {
+                        blockSum = BlockSum.sum(eps.shape(), dims, 1.0);
+                    }
+                    if (blockSum != null) {
+                        blockSum.bind(source, grad, scratch, 1);
+                        blockSumBound = true;
+                        return;
+                    }
+                }
                 long[] dimArgs = Arrays.stream(dims).asLongStream().toArray();
                 if (sum == null) {
                     sum = BoundOp.of("reduce_sum", dimArgs, null, new boolean[] {true});
                 }
                 sum.bind(new INDArray[] {source}, grad.reshape('c', keptShape(eps.shape(), dims)));
+                blockSumBound = false;
             }
 
             void exec() {
                 if (product != null) {
                     product.exec();
                 }
-                if (sum != null) {
+                boolean wrote = true;
+                if (blockSumBound) {
+                    blockSum.exec();
+                } else if (sum != null) {
                     sum.exec();
                 } else if (copyFrom != null) {
                     targetView.assign(copyFrom);
+                } else {
+                    wrote = false;
                 }
-                if (negate && (sum != null || copyFrom != null)) {
+                if (negate && wrote) {
                     target.negi();
                 }
             }
@@ -145,12 +241,18 @@ final class Kernels {
                 if (sum != null) {
                     sum.close();
                 }
+                if (blockSum != null) {
+                    blockSum.close();
+                }
             }
         }
 
         @Override
         public void bind(INDArray[] in, INDArray[] out, Scratch scratch) {
             for (int k = 0; k < 2; k++) {
+                if (aliased[k]) {
+                    continue;
+                }
                 if (operands[k] == null) {
                     operands[k] = new Operand(kind == Kind.SUB && k == 1);
                 }
@@ -160,8 +262,11 @@ final class Kernels {
 
         @Override
         public void exec() {
-            operands[0].exec();
-            operands[1].exec();
+            for (int k = 0; k < 2; k++) {
+                if (!aliased[k]) {
+                    operands[k].exec();
+                }
+            }
         }
 
         @Override

@@ -34,8 +34,26 @@ final class OpStep implements Step {
     private final Scratch scratch;
     private final Listeners listeners;
     private final SameDiffOp sdOp;
+    private final SlotPlan plan;
+    private Mode mode;
     private Kernel kernel;
-    private boolean kernelChosen;
+    private long[][] viewShapes;
+
+    /** How the step computes its outputs, decided the first time it is traced. */
+    private enum Mode {
+        /** The op's own native kernel. */
+        NATIVE,
+        /** A faster {@link Kernels replacement} (some outputs may be views of inputs). */
+        KERNEL,
+        /** Computed once at compilation: every input is constant, or only input shapes matter. */
+        STATIC,
+        /** The output is a view of the input (a reshape of a contiguous buffer): nothing to compute. */
+        VIEW
+    }
+
+    /** Ops whose result depends only on their inputs' shapes and types, which a program fixes. */
+    private static final java.util.Set<String> SHAPE_ONLY = java.util.Set.of("shape_of", "shapes_of", "size",
+            "size_at", "rank", "zeroslike", "ones_as");
 
     /**
      * @param in         slots of the context's inputs (for a legacy op: x and, if it has one, y)
@@ -44,10 +62,12 @@ final class OpStep implements Step {
      * @param scalarSlot for a legacy scalar op whose scalar is an input array, its slot; else -1
      * @param scratch    the program's temporaries, for a {@link Kernels replacement kernel}
      * @param listeners  the SameDiff listeners of the current run, told of every execution
+     * @param plan       the compiler's slots: which inputs are constant or planned, where outputs may be views
      */
     OpStep(SameDiffOp sdOp, int[] in, int[] out, DataType[] outTypes, int scalarSlot, Scratch scratch,
-           Listeners listeners) {
+           Listeners listeners, SlotPlan plan) {
         DifferentialFunction op = sdOp.getOp();
+        this.plan = plan;
         this.sdOp = sdOp;
         this.scratch = scratch;
         this.listeners = listeners;
@@ -83,6 +103,17 @@ final class OpStep implements Step {
 
     @Override
     public void run(INDArray[] slots) {
+        if (mode == Mode.STATIC || mode == Mode.VIEW) {
+            // nothing to compute, but listeners hear of every op SameDiff would have executed
+            if (listeners.active()) {
+                INDArray[] outs = new INDArray[out.length];
+                for (int i = 0; i < out.length; i++) {
+                    outs[i] = slots[out[i]];
+                }
+                listeners.opExecuted(sdOp, oc, outs);
+            }
+            return;
+        }
         if (bindInputs(slots) && kernel != null) {
             kernel.bind(boundIn, boundOut, scratch);
         }
@@ -91,6 +122,9 @@ final class OpStep implements Step {
 
     @Override
     public void trace(INDArray[] slots) {
+        if (mode == Mode.STATIC) {
+            return;
+        }
         bindInputs(slots);
         if (scalarSlot >= 0) {
             ((ScalarOp) op).setScalar(slots[scalarSlot]);
@@ -100,6 +134,15 @@ final class OpStep implements Step {
         if (shapes == null || shapes.size() != out.length) {
             throw new UnsupportedGraphException("op " + name() + ": SameDiff gives " + (shapes == null ? "no"
                     : shapes.size()) + " output shapes for " + out.length + " outputs");
+        }
+        if (mode == null && viewable(slots, shapes)) {
+            mode = Mode.VIEW;
+            viewShapes = new long[][] {shapes.get(0).getShape()};
+            plan.markView(out[0], in[0]);
+        }
+        if (mode == Mode.VIEW) {
+            slots[out[0]] = viewOf(slots[in[0]], viewShapes[0]);
+            return;
         }
         for (int i = 0; i < out.length; i++) {
             LongShapeDescriptor d = shapes.get(i);
@@ -112,20 +155,120 @@ final class OpStep implements Step {
                         + Arrays.toString(current.shape()) + " to " + Arrays.toString(d.getShape()));
             }
         }
-        bindOutputs(slots);
-        if (!kernelChosen) {
-            kernel = Kernels.choose(op, boundIn, boundOut);
-            kernelChosen = true;
+        if (mode == null) {
+            mode = decide(slots);
         }
+        bindOutputs(slots);
         if (kernel != null) {
             kernel.bind(boundIn, boundOut, scratch);
         }
         exec(slots);
     }
 
+    /**
+     * Chooses how to run, once the outputs exist: static if the result cannot change between runs,
+     * else a replacement kernel if there is one (its outputs that merely copy an input become views
+     * of that input), else the native kernel.
+     */
+    private Mode decide(INDArray[] slots) {
+        boolean allConstant = true;
+        for (int s : in) {
+            allConstant &= plan.isConstant(s);
+        }
+        if (allConstant || SHAPE_ONLY.contains(op.opName())) {
+            for (int s : out) {
+                plan.markStatic(s);
+            }
+            return Mode.STATIC;
+        }
+        INDArray[] outs = new INDArray[out.length];
+        for (int i = 0; i < out.length; i++) {
+            outs[i] = slots[out[i]];
+        }
+        boolean[] fixed = new boolean[in.length];
+        for (int i = 0; i < in.length; i++) {
+            fixed[i] = plan.isPlanned(in[i]) || plan.isConstant(in[i]);
+        }
+        kernel = Kernels.choose(op, boundIn, outs, fixed);
+        if (kernel == null) {
+            return Mode.NATIVE;
+        }
+        for (int i = 0; i < out.length; i++) {
+            int a = kernel.aliasOf(i);
+            if (a >= 0 && plan.isPlanned(in[a])) {
+                INDArray traced = slots[out[i]];
+                slots[out[i]] = slots[in[a]];
+                plan.markView(out[i], in[a]);
+                if (traced.closeable()) {
+                    traced.close();
+                }
+                kernel.useAlias(i);
+            }
+        }
+        return Mode.KERNEL;
+    }
+
+    /**
+     * Whether the output can be a view of input 0: a reshape of a planned, contiguous, row-major
+     * buffer of the same type and length.
+     */
+    private boolean viewable(INDArray[] slots, List<LongShapeDescriptor> shapes) {
+        if (!"reshape".equals(op.opName()) || out.length != 1 || !plan.isPlanned(in[0])) {
+            return false;
+        }
+        INDArray src = slots[in[0]];
+        LongShapeDescriptor d = shapes.get(0);
+        long length = 1;
+        for (long x : d.getShape()) {
+            length *= x;
+        }
+        return !d.isEmpty() && src.dataType() == outTypes[0] && rowMajorContiguous(src) && src.length() == length
+                && length > 0;
+    }
+
+    /**
+     * Whether the array's elements are contiguous in row-major order. ND4J's own check
+     * ({@code Shape.hasDefaultStridesForShape}) wrongly says no for shapes with a dimension of size 1.
+     */
+    static boolean rowMajorContiguous(INDArray a) {
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    private static INDArray viewOf(INDArray src, long[] shape) {
+        INDArray v = src.reshape('c', shape);
+        if (v.data().address() != src.data().address()) {
+            throw new IllegalStateException("a reshape view copied its source");
+        }
+        return v;
+    }
+
     @Override
     public void bind(INDArray[] slots) {
+        if (mode == Mode.STATIC) {
+            return;
+        }
+        if (mode == Mode.VIEW) {
+            slots[out[0]] = viewOf(slots[in[0]], viewShapes[0]);
+            return;
+        }
         bindInputs(slots);
+        if (mode == Mode.KERNEL) {
+            for (int i = 0; i < out.length; i++) {
+                int a = kernel.aliasOf(i);
+                if (a >= 0 && kernel.usesAlias(i)) {
+                    slots[out[i]] = slots[in[a]];
+                }
+            }
+        }
         bindOutputs(slots);
         if (kernel != null) {
             kernel.bind(boundIn, boundOut, scratch);

@@ -52,7 +52,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * step's outputs are allocated before the buffers whose last read it is are released, so an op never
  * writes into a buffer it reads.
  */
-final class ProgramCompiler {
+final class ProgramCompiler implements SlotPlan {
     /** Arrays with fewer elements get their own buffer: pooling them saves nothing. */
     private static final long POOL_MIN_LENGTH = 1024;
     private static final String OUTER = "";
@@ -71,6 +71,10 @@ final class ProgramCompiler {
     private final Map<String, Integer> variableSlots = new LinkedHashMap<>();
     private final Set<Integer> planned = new LinkedHashSet<>();
     private final List<INDArray> owned = new ArrayList<>();
+    private final Set<Integer> constants = new HashSet<>();
+    private final Set<Integer> statics = new LinkedHashSet<>();
+    private final Set<Integer> loopState = new HashSet<>();
+    private final Map<Integer, Integer> viewSource = new HashMap<>();
     private final Scratch scratch = new Scratch();
     private final Listeners listeners;
     private final Map<String, String> frameOfVar = new HashMap<>();
@@ -133,6 +137,9 @@ final class ProgramCompiler {
             throw e;
         }
         INDArray[] plannedSlots = slots.clone();
+        for (int st : statics) {
+            owned.add(slots[st]);
+        }
         List<INDArray> buffers = plan(slots, plannedSlots);
         main.bind(plannedSlots);
         closeTraced(slots);
@@ -280,7 +287,9 @@ final class ProgramCompiler {
             // SameDiff's own executor produces a float scalar 1 here.
             INDArray one = Nd4j.scalar(DataType.FLOAT, 1.0);
             owned.add(one);
-            slotOf.put(outs.get(0), newSlot(one));
+            int s = newSlot(one);
+            constants.add(s);
+            slotOf.put(outs.get(0), s);
             return;
         }
         int pos = position++;
@@ -314,7 +323,7 @@ final class ProgramCompiler {
             out[i] = define(outs.get(i), pos);
             types[i] = variables.get(outs.get(i)).getVariable().dataType();
         }
-        steps.add(new OpStep(o, in, out, types, scalarSlot, scratch, listeners));
+        steps.add(new OpStep(o, in, out, types, scalarSlot, scratch, listeners, this));
     }
 
     private void buildLoop(String frame, List<String> members, List<Step> steps, Set<String> done,
@@ -373,6 +382,7 @@ final class ProgramCompiler {
             SameDiffOp sw = switchByMerge.get(mergeOut);
             boolean passThrough = sw != null && isTrueBranchOf(nextVars[i], sw);
             state[i] = passThrough ? initial[i] : define(mergeOut, start);
+            loopState.add(state[i]);
             if (passThrough) {
                 alias(mergeOut, initial[i]);
             }
@@ -503,7 +513,10 @@ final class ProgramCompiler {
                 slot = newSlot(null);
                 variableSlots.put(var, slot);
             }
-            case CONSTANT -> slot = newSlot(v.getArr());
+            case CONSTANT -> {
+                slot = newSlot(v.getArr());
+                constants.add(slot);
+            }
             default -> throw new IllegalStateException("variable '" + var + "' is read before the op computing it"
                     + " was scheduled");
         }
@@ -537,6 +550,30 @@ final class ProgramCompiler {
         return slot;
     }
 
+    // ---- decisions made while tracing (SlotPlan) ----
+
+    @Override
+    public boolean isConstant(int slot) {
+        return constants.contains(slot) || statics.contains(slot);
+    }
+
+    @Override
+    public boolean isPlanned(int slot) {
+        return (planned.contains(slot) && !loopState.contains(slot)) || viewSource.containsKey(slot);
+    }
+
+    @Override
+    public void markStatic(int slot) {
+        planned.remove(slot);
+        statics.add(slot);
+    }
+
+    @Override
+    public void markView(int slot, int source) {
+        planned.remove(slot);
+        viewSource.put(slot, source);
+    }
+
     // ---- buffer plan ----
 
     /**
@@ -545,6 +582,13 @@ final class ProgramCompiler {
      * their last read.
      */
     private List<INDArray> plan(INDArray[] traced, INDArray[] out) {
+        // a view keeps its source's buffer alive: descending order carries chains of views to their root
+        List<Integer> views = new ArrayList<>(viewSource.keySet());
+        views.sort(Collections.reverseOrder());
+        for (int v : views) {
+            int src = viewSource.get(v);
+            lastPos.set(src, Math.max(lastPos.get(src), lastPos.get(v)));
+        }
         Map<Integer, List<Integer>> definedAt = new HashMap<>();
         Map<Integer, List<Integer>> freedAt = new HashMap<>();
         for (int s : planned) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.exec.PlannedSessions;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -73,6 +74,9 @@ abstract class RevDeqSubGraphOp extends Invoke {
             // constants must not live there
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 SameDiff sub = buildSubGraph(in, types, out);
+                // the while loop runs as a compiled program (buffers reused by every iteration and
+                // run); the listener matters only if the executor must fall back to SameDiff's
+                PlannedSessions.register(sub);
                 sub.addListeners(ReleaseArraysListener.INSTANCE);
                 sameDiff.putSubFunction(name, sub);
             }

