@@ -26,6 +26,7 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.core.DeqException;
 
 /**
@@ -137,6 +138,8 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
             try (InputStream in = entry(zip, file, MODEL_ENTRY)) {
                 graph = ModelSerializer.restoreComputationGraph(in, true);
             }
+            // the same kernels as the run that wrote it: a resumed run continues bit for bit
+            OneDnnLayerHelpers.install(graph);
             return new Checkpoint(graph, state, metrics);
         } catch (CheckpointException e) {
             throw e;

@@ -25,6 +25,7 @@ import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.StopMode;
 import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.ConvResidualCell;
+import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.samediff.op.RevDeq;
 import org.deq4j.samediff.unrolled.UnrolledRevDeq;
@@ -176,6 +177,7 @@ sealed interface TrainingStep extends AutoCloseable {
                     .build();
             net = new ComputationGraph(conf);
             net.init();
+            OneDnnLayerHelpers.install(net);
             this.x = x;
             this.y = Nd4j.zeros(DataType.FLOAT, s.batch(), 1);
         }

@@ -210,6 +210,11 @@ public final class SameDiffCell implements Cell {
         return sd;
     }
 
+    /** Names of the graph's output variables, one per state part, in state-part order. */
+    public List<String> outputNames() {
+        return outputNames;
+    }
+
     /** Names of the parameters' SDVariables, in {@link #parameters()} order. */
     public List<String> parameterNames() {
         return List.copyOf(paramNames);

@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.samediff.dl4j.DeqVertex;
@@ -114,6 +115,7 @@ public final class DeqTransformerLM {
         TransformerCell.register();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
+        OneDnnLayerHelpers.install(graph);
         return graph;
     }
 
