@@ -69,15 +69,14 @@ final class ReductionKernels {
     }
 
     /**
-     * Mean and (biased) variance: the mean as a sum, then the mean of the squared deviations, two
-     * passes over the input like the native op.
+     * Mean and (biased) variance: the mean as a sum, then the mean of the squared deviations
+     * ({@code squaredsubtract} in one pass), two passes over the input like the native op.
      */
     static final class Moments implements Kernel {
         private final int[] dims;
         private final BlockSum mean;
         private final BlockSum meanSquare;
-        private final BoundOp deviation = BoundOp.of("subtract", null, null, null);
-        private final BoundOp square = BoundOp.of("multiply", null, null, null);
+        private final BoundOp squaredDeviation = BoundOp.of("squaredsubtract", null, null, null);
 
         private Moments(int[] dims, BlockSum mean, BlockSum meanSquare) {
             this.dims = dims;
@@ -99,16 +98,14 @@ final class ReductionKernels {
             INDArray x = in[0];
             INDArray dev = scratch.get(x.dataType(), x.shape(), 0);
             mean.bind(x, out[0], scratch, 1);
-            deviation.bind(new INDArray[] {x, out[0].reshape('c', kept(x.shape(), dims))}, dev);
-            square.bind(new INDArray[] {dev, dev}, dev);
+            squaredDeviation.bind(new INDArray[] {x, out[0].reshape('c', kept(x.shape(), dims))}, dev);
             meanSquare.bind(dev, out[1], scratch, 1);
         }
 
         @Override
         public void exec() {
             mean.exec();
-            deviation.exec();
-            square.exec();
+            squaredDeviation.exec();
             meanSquare.exec();
         }
 
@@ -116,8 +113,7 @@ final class ReductionKernels {
         public void close() {
             mean.close();
             meanSquare.close();
-            deviation.close();
-            square.close();
+            squaredDeviation.close();
         }
     }
 
