@@ -33,6 +33,26 @@ public interface Cell {
     CellVjp valueAndVjp(State z, State x, State gOut);
 
     /**
+     * {@code f(z, x)} as a new state of data type {@code type}: {@code apply(z, x).castTo(type)}. A
+     * cell that computes into buffers of its own (such as {@code SameDiffCell}) overrides it to write
+     * the converted copy directly, one pass over the state instead of two; the precision policy's
+     * casting wrapper calls this.
+     */
+    default State applyAs(State z, State x, DataType type) {
+        return apply(z, x).castTo(type);
+    }
+
+    /**
+     * {@link #valueAndVjp} with the value and {@code gz} in {@code stateType} and {@code gx} in
+     * {@code injectionType} (parameter gradients keep the parameters' type); see {@link #applyAs}.
+     */
+    default CellVjp valueAndVjpAs(State z, State x, State gOut, DataType stateType, DataType injectionType) {
+        CellVjp r = valueAndVjp(z, x, gOut);
+        return new CellVjp(r.value().castTo(stateType), r.gz().castTo(stateType), r.gx().castTo(injectionType),
+                r.gParams());
+    }
+
+    /**
      * The VJP folded into running sums, for backward loops that add many VJPs: adds
      * {@code scale·gOutᵀ·∂f/∂x} to {@code gxSum} and {@code scale·gOutᵀ·∂f/∂θ} to {@code gParamSums}
      * in place and returns only the value and the state gradient. The default calls

@@ -238,40 +238,53 @@ public final class SameDiffCell implements Cell {
     }
 
     @Override
-    public synchronized State apply(State z, State x) {
+    public State apply(State z, State x) {
+        return applyAs(z, x, dataType);
+    }
+
+    @Override
+    public CellVjp valueAndVjp(State z, State x, State gOut) {
+        return valueAndVjpAs(z, x, gOut, dataType, dataType);
+    }
+
+    /** Copies the program's results straight into {@code type} (see {@link Cell#applyAs}). */
+    @Override
+    public synchronized State applyAs(State z, State x, DataType type) {
         long t = PhaseTimer.start();
         try {
-            return evaluate(z, x);
+            return evaluate(z, x, type);
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.CELL_FORWARD, t);
         }
     }
 
+    /** Copies the program's results straight into the given types (see {@link Cell#valueAndVjpAs}). */
     @Override
-    public synchronized CellVjp valueAndVjp(State z, State x, State gOut) {
+    public synchronized CellVjp valueAndVjpAs(State z, State x, State gOut, DataType stateType,
+                                              DataType injectionType) {
         long t = PhaseTimer.start();
         try {
-            return evaluateWithVjp(z, x, gOut);
+            return evaluateWithVjp(z, x, gOut, stateType, injectionType);
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.CELL_VJP, t);
         }
     }
 
-    private State evaluate(State z, State x) {
+    private State evaluate(State z, State x, DataType type) {
         Map<String, INDArray> feed = feed(z, x);
         if (planned) {
             try {
-                return copies(forward().run(feed, sd.getListeners(), Operation.INFERENCE), z);
+                return copies(forward().run(feed, sd.getListeners(), Operation.INFERENCE), z, type);
             } catch (UnsupportedGraphException e) {
                 fallBack(e);
             }
         }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) { // see valueAndVjp
-            return outputState(sd.output(feed, outputArray), z);
+            return outputState(sd.output(feed, outputArray), z).castTo(type);
         }
     }
 
-    private CellVjp evaluateWithVjp(State z, State x, State gOut) {
+    private CellVjp evaluateWithVjp(State z, State x, State gOut, DataType stateType, DataType injectionType) {
         Map<String, INDArray> feed = feed(z, x);
         z.requireSameShape(gOut, "output gradient", false);
         for (int i = 0; i < gradNames.size(); i++) {
@@ -279,12 +292,13 @@ public final class SameDiffCell implements Cell {
         }
         if (planned) {
             try {
-                return vjpFromProgram(gradient().run(feed, sd.getListeners(), Operation.TRAINING), z, x);
+                return vjpFromProgram(gradient().run(feed, sd.getListeners(), Operation.TRAINING), z, x, stateType,
+                        injectionType);
             } catch (UnsupportedGraphException e) {
                 fallBack(e);
             } catch (RuntimeException e) {
                 // A misshaped output fails inside the loss op with an opaque message: name the problem.
-                evaluate(z, x);
+                evaluate(z, x, dataType);
                 throw e;
             }
         }
@@ -293,7 +307,9 @@ public final class SameDiffCell implements Cell {
         // iteration reuses; the solver loops evaluate cells in such workspaces, and the results came
         // back corrupted (NaN) there.
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return valueAndVjpBySession(feed, z, x);
+            CellVjp r = valueAndVjpBySession(feed, z, x);
+            return new CellVjp(r.value().castTo(stateType), r.gz().castTo(stateType), r.gx().castTo(injectionType),
+                    r.gParams());
         }
     }
 
@@ -343,29 +359,37 @@ public final class SameDiffCell implements Cell {
         releaseBuffers();
     }
 
-    /** Copies of the program's results (which the next run overwrites) as the cell's value. */
-    private State copies(INDArray[] results, State z) {
+    /**
+     * Copies of the program's results (which the next run overwrites) in {@code type}, in the current
+     * workspace: the copy is the cast.
+     */
+    private State copies(INDArray[] results, State z, DataType type) {
         List<INDArray> parts = new ArrayList<>(outputNames.size());
         for (int i = 0; i < outputNames.size(); i++) {
-            parts.add(results[i].dup());
+            parts.add(copy(results[i], type));
         }
         State out = State.of(parts);
-        z.requireSameShape(out, "SameDiffCell output " + outputNames, false);
+        z.requireSameShape(out, "SameDiffCell output " + outputNames, true);
         return out;
     }
 
-    private CellVjp vjpFromProgram(INDArray[] results, State z, State x) {
-        State value = copies(results, z);
+    private CellVjp vjpFromProgram(INDArray[] results, State z, State x, DataType stateType, DataType injectionType) {
+        State value = copies(results, z, stateType);
         Map<String, INDArray> grads = new HashMap<>();
         int k = outputNames.size();
         for (String t : gradientTargets) {
             if (sd.getVariable(t).getGradient() != null) {
-                grads.put(t, results[k++].dup());
+                DataType type = stateNames.contains(t) ? stateType : injectionNames.contains(t) ? injectionType : dataType;
+                grads.put(t, copy(results[k++], type));
             }
         }
         State gz = State.of(gradients(grads, stateNames, z.parts()));
         State gx = State.of(gradients(grads, injectionNames, x.parts()));
         return new CellVjp(value, gz, gx, gradients(grads, paramNames, params));
+    }
+
+    private static INDArray copy(INDArray a, DataType type) {
+        return Nd4j.createUninitialized(type, a.shape(), 'c').assign(a);
     }
 
     private CellVjp valueAndVjpBySession(Map<String, INDArray> feed, State z, State x) {
@@ -374,7 +398,7 @@ public final class SameDiffCell implements Cell {
             r = sd.calculateGradientsAndOutputs(feed, outputNames, gradientTargets);
         } catch (RuntimeException e) {
             // A misshaped output fails inside the loss op with an opaque message: name the problem.
-            evaluate(z, x);
+            evaluate(z, x, dataType);
             throw e;
         }
         State value = outputState(r.getOutputs(), z);

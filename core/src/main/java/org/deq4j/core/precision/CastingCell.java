@@ -37,15 +37,13 @@ final class CastingCell implements Cell {
 
     @Override
     public State apply(State z, State x) {
-        return inner.apply(z.castTo(policy.computeType()), cast(x)).castTo(policy.stateType());
+        return inner.applyAs(z.castTo(policy.computeType()), cast(x), policy.stateType());
     }
 
     @Override
     public CellVjp valueAndVjp(State z, State x, State gOut) {
         DataType c = policy.computeType();
-        CellVjp r = inner.valueAndVjp(z.castTo(c), cast(x), gOut.castTo(c));
-        return new CellVjp(r.value().castTo(policy.stateType()), r.gz().castTo(policy.stateType()),
-                r.gx().castTo(x.dataType()), r.gParams());
+        return inner.valueAndVjpAs(z.castTo(c), cast(x), gOut.castTo(c), policy.stateType(), x.dataType());
     }
 
     private State cast(State x) {
