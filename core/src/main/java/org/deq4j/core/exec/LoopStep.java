@@ -3,7 +3,6 @@ package org.deq4j.core.exec;
 import java.util.Arrays;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A {@code SameDiff.whileLoop}: loop variables in fixed buffers, the condition block, then while the
@@ -14,6 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class LoopStep implements Step {
     private final String frame;
+    private final int end;
+    private final SlotPlan plan;
     private final int[] initial;
     private final int[] state;
     private final int[] next;
@@ -24,6 +25,7 @@ final class LoopStep implements Step {
     private boolean bodyTraced;
 
     /**
+     * @param end       the loop's last schedule position (where its variables advance), for liveness
      * @param initial   per loop variable, the slot of its value before the loop
      * @param state     per loop variable, the slot holding its current value (the initial slot itself
      *                  for a variable the body passes through)
@@ -34,9 +36,11 @@ final class LoopStep implements Step {
      *                  value (b' = a, or a swap), which advancing would overwrite before it is read
      * @param predicate the slot of the condition's boolean scalar
      */
-    LoopStep(String frame, int[] initial, int[] state, int[] next, int[] saved, Block cond, int predicate,
-             Block body) {
+    LoopStep(String frame, int end, int[] initial, int[] state, int[] next, int[] saved, Block cond, int predicate,
+             Block body, SlotPlan plan) {
         this.frame = frame;
+        this.end = end;
+        this.plan = plan;
         this.initial = initial;
         this.state = state;
         this.next = next;
@@ -68,13 +72,14 @@ final class LoopStep implements Step {
         for (int i = 0; i < state.length; i++) {
             if (slots[state[i]] == null) {
                 INDArray init = slots[initial[i]];
-                slots[state[i]] = Nd4j.createUninitializedDetached(init.dataType(), init.shape());
+                slots[state[i]] = plan.allocate(init.dataType(), init.shape());
             }
         }
         enter(slots);
         while (true) {
             cond.trace(slots);
             if (!holds(slots)) {
+                plan.traced(end, slots);
                 return;
             }
             body.trace(slots);
@@ -82,7 +87,7 @@ final class LoopStep implements Step {
             for (int i = 0; i < state.length; i++) {
                 INDArray now = slots[state[i]];
                 if (saved[i] >= 0 && slots[saved[i]] == null) {
-                    slots[saved[i]] = Nd4j.createUninitializedDetached(now.dataType(), now.shape());
+                    slots[saved[i]] = plan.allocate(now.dataType(), now.shape());
                 }
                 INDArray nxt = slots[next[i]];
                 if (!Arrays.equals(now.shape(), nxt.shape()) || now.dataType() != nxt.dataType()) {

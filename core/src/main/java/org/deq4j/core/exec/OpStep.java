@@ -35,6 +35,7 @@ final class OpStep implements Step {
     private final Listeners listeners;
     private final SameDiffOp sdOp;
     private final SlotPlan plan;
+    private final int position;
     private Mode mode;
     private Kernel kernel;
     private long[][] viewShapes;
@@ -56,6 +57,7 @@ final class OpStep implements Step {
             "size_at", "rank", "zeroslike", "ones_as");
 
     /**
+     * @param position   the step's place in the schedule, for liveness
      * @param in         slots of the context's inputs (for a legacy op: x and, if it has one, y)
      * @param out        slots of the outputs
      * @param outTypes   the output variables' data types (SameDiff's shape functions do not always know them)
@@ -64,9 +66,10 @@ final class OpStep implements Step {
      * @param listeners  the SameDiff listeners of the current run, told of every execution
      * @param plan       the compiler's slots: which inputs are constant or planned, where outputs may be views
      */
-    OpStep(SameDiffOp sdOp, int[] in, int[] out, DataType[] outTypes, int scalarSlot, Scratch scratch,
+    OpStep(SameDiffOp sdOp, int position, int[] in, int[] out, DataType[] outTypes, int scalarSlot, Scratch scratch,
            Listeners listeners, SlotPlan plan) {
         DifferentialFunction op = sdOp.getOp();
+        this.position = position;
         this.plan = plan;
         this.sdOp = sdOp;
         this.scratch = scratch;
@@ -149,7 +152,7 @@ final class OpStep implements Step {
             INDArray current = slots[out[i]];
             if (current == null) {
                 slots[out[i]] = d.isEmpty() ? Nd4j.create(d.asDataType(outTypes[i]))
-                        : Nd4j.createUninitializedDetached(outTypes[i], d.getShape());
+                        : plan.allocate(outTypes[i], d.getShape());
             } else if (!Arrays.equals(current.shape(), d.getShape())) {
                 throw new UnsupportedGraphException("op " + name() + " inside a loop changes its output shape from "
                         + Arrays.toString(current.shape()) + " to " + Arrays.toString(d.getShape()));
@@ -157,12 +160,20 @@ final class OpStep implements Step {
         }
         if (mode == null) {
             mode = decide(slots);
+        } else if (mode == Mode.KERNEL) {
+            // in a later loop iteration of the trace the aliased input may hold another array
+            for (int i = 0; i < out.length; i++) {
+                if (kernel.aliasOf(i) >= 0 && kernel.usesAlias(i)) {
+                    slots[out[i]] = slots[in[kernel.aliasOf(i)]];
+                }
+            }
         }
         bindOutputs(slots);
         if (kernel != null) {
             kernel.bind(boundIn, boundOut, scratch);
         }
         exec(slots);
+        plan.traced(position, slots);
     }
 
     /**

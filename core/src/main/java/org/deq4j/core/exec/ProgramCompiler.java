@@ -75,6 +75,9 @@ final class ProgramCompiler implements SlotPlan {
     private final Set<Integer> statics = new LinkedHashSet<>();
     private final Set<Integer> loopState = new HashSet<>();
     private final Map<Integer, Integer> viewSource = new HashMap<>();
+    private final Map<String, Deque<INDArray>> tracePool = new HashMap<>();
+    private final List<INDArray> traceArrays = new ArrayList<>();
+    private final Map<Integer, Shaped> tracedShapes = new HashMap<>();
     private final Scratch scratch = new Scratch();
     private final Listeners listeners;
     private final Map<String, String> frameOfVar = new HashMap<>();
@@ -138,11 +141,22 @@ final class ProgramCompiler implements SlotPlan {
         }
         INDArray[] plannedSlots = slots.clone();
         for (int st : statics) {
-            owned.add(slots[st]);
+            // out of the trace's pooled memory, which is freed below
+            plannedSlots[st] = slots[st].dup();
+            owned.add(plannedSlots[st]);
         }
-        List<INDArray> buffers = plan(slots, plannedSlots);
-        main.bind(plannedSlots);
+        // the traced arrays go before the planned buffers come: compilation's peak is the larger of the
+        // two, not their sum
+        Map<Integer, Shaped> shapes = new HashMap<>(tracedShapes);
+        for (int s : planned) {
+            if (slots[s] != null) {
+                shapes.put(s, new Shaped(slots[s].dataType(), slots[s].shape(), slots[s].isEmpty()));
+            }
+        }
+        shapes.keySet().retainAll(planned);
         closeTraced(slots);
+        List<INDArray> buffers = plan(shapes, plannedSlots);
+        main.bind(plannedSlots);
         return new GraphProgram(sd, signature, outputs, outputSlots, placeholderSlots, variableSlots, main,
                 plannedSlots, buffers, scratch, listeners);
     }
@@ -323,7 +337,7 @@ final class ProgramCompiler implements SlotPlan {
             out[i] = define(outs.get(i), pos);
             types[i] = variables.get(outs.get(i)).getVariable().dataType();
         }
-        steps.add(new OpStep(o, in, out, types, scalarSlot, scratch, listeners, this));
+        steps.add(new OpStep(o, pos, in, out, types, scalarSlot, scratch, listeners, this));
     }
 
     private void buildLoop(String frame, List<String> members, List<Step> steps, Set<String> done,
@@ -438,7 +452,8 @@ final class ProgramCompiler implements SlotPlan {
                 lastPos.set(s, Math.max(lastPos.get(s), end));
             }
         }
-        steps.add(new LoopStep(frame, initial, state, next, saved, new Block(condSteps), pred, new Block(bodySteps)));
+        steps.add(new LoopStep(frame, end, initial, state, next, saved, new Block(condSteps), pred, new Block(bodySteps),
+                this));
     }
 
     /** Whether {@code var} is, through identities, the true output of switch {@code sw}. */
@@ -572,6 +587,52 @@ final class ProgramCompiler implements SlotPlan {
     public void markView(int slot, int source) {
         planned.remove(slot);
         viewSource.put(slot, source);
+        // every slot the view reaches must outlive it from now on, while tracing too
+        for (Integer s = source; s != null; s = viewSource.get(s)) {
+            lastPos.set(s, Math.max(lastPos.get(s), lastPos.get(slot)));
+        }
+    }
+
+    @Override
+    public INDArray allocate(DataType type, long[] shape) {
+        long length = 1;
+        for (long d : shape) {
+            length *= d;
+        }
+        Deque<INDArray> free = tracePool.get(type + ":" + length);
+        INDArray base;
+        if (free == null || free.isEmpty()) {
+            base = Nd4j.createUninitializedDetached(type, length);
+            traceArrays.add(base);
+        } else {
+            base = free.pop();
+        }
+        return shape.length == 1 ? base : view(base, shape);
+    }
+
+    @Override
+    public void traced(int pos, INDArray[] slots) {
+        for (int s : planned) {
+            if (lastPos.get(s) == pos && slots[s] != null && !loopState.contains(s)) {
+                INDArray a = slots[s];
+                tracedShapes.put(s, new Shaped(a.dataType(), a.shape(), a.isEmpty()));
+                INDArray base = a.isView() ? traceBase(a) : a;
+                if (base != null) {
+                    tracePool.computeIfAbsent(base.dataType() + ":" + base.length(), k -> new ArrayDeque<>()).push(base);
+                }
+                slots[s] = null;
+            }
+        }
+    }
+
+    /** The trace pool's base array behind {@code view}, or null if it has none. */
+    private INDArray traceBase(INDArray view) {
+        for (INDArray b : traceArrays) {
+            if (b.data().address() == view.data().address() && b.length() == view.length()) {
+                return b;
+            }
+        }
+        return null;
     }
 
     // ---- buffer plan ----
@@ -581,7 +642,18 @@ final class ProgramCompiler implements SlotPlan {
      * take a free buffer of their type and length (or a new one) when defined and return it after
      * their last read.
      */
-    private List<INDArray> plan(INDArray[] traced, INDArray[] out) {
+    /** What the plan needs of a traced array. */
+    private record Shaped(DataType type, long[] shape, boolean empty) {
+        long length() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private List<INDArray> plan(Map<Integer, Shaped> traced, INDArray[] out) {
         // a view keeps its source's buffer alive: descending order carries chains of views to their root
         List<Integer> views = new ArrayList<>(viewSource.keySet());
         views.sort(Collections.reverseOrder());
@@ -592,7 +664,7 @@ final class ProgramCompiler implements SlotPlan {
         Map<Integer, List<Integer>> definedAt = new HashMap<>();
         Map<Integer, List<Integer>> freedAt = new HashMap<>();
         for (int s : planned) {
-            if (traced[s] == null) {
+            if (!traced.containsKey(s)) {
                 continue; // an untraced loop body
             }
             definedAt.computeIfAbsent(defPos.get(s), k -> new ArrayList<>()).add(s);
@@ -605,20 +677,20 @@ final class ProgramCompiler implements SlotPlan {
         List<INDArray> buffers = new ArrayList<>(owned);
         for (int pos = 0; pos < position; pos++) {
             for (int s : definedAt.getOrDefault(pos, List.of())) {
-                INDArray t = traced[s];
+                Shaped t = traced.get(s);
                 long length = t.length();
-                if (t.isEmpty() || t.rank() == 0 || length < POOL_MIN_LENGTH) {
-                    INDArray own = t.isEmpty() ? Nd4j.create(t.dataType(), t.shape())
-                            : Nd4j.createUninitializedDetached(t.dataType(), t.shape());
+                if (t.empty() || t.shape().length == 0 || length < POOL_MIN_LENGTH) {
+                    INDArray own = t.empty() ? Nd4j.create(t.type(), t.shape())
+                            : Nd4j.createUninitializedDetached(t.type(), t.shape());
                     buffers.add(own);
                     out[s] = own;
                     continue;
                 }
-                String key = t.dataType() + ":" + length;
+                String key = t.type() + ":" + length;
                 Deque<INDArray> free = pool.computeIfAbsent(key, k -> new ArrayDeque<>());
                 INDArray base = free.isEmpty() ? null : free.pop();
                 if (base == null) {
-                    base = Nd4j.createUninitializedDetached(t.dataType(), length);
+                    base = Nd4j.createUninitializedDetached(t.type(), length);
                     buffers.add(base);
                 }
                 baseOf.put(s, base);
@@ -645,8 +717,16 @@ final class ProgramCompiler implements SlotPlan {
         return v;
     }
 
+    /** Frees the trace's arrays (its pooled bases and any array of its own a planned slot still holds). */
     private void closeTraced(INDArray[] traced) {
         Set<INDArray> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (INDArray b : traceArrays) {
+            if (seen.add(b) && b.closeable()) {
+                b.close();
+            }
+        }
+        traceArrays.clear();
+        tracePool.clear();
         for (int s : planned) {
             INDArray a = traced[s];
             if (a != null && seen.add(a) && a.closeable()) {

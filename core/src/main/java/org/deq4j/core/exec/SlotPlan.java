@@ -1,5 +1,8 @@
 package org.deq4j.core.exec;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 /**
  * What a step may learn about, and decide for, the slots it reads and writes while a program is
  * traced: the compiler's view of its slots, given to every {@link OpStep}.
@@ -23,4 +26,13 @@ interface SlotPlan {
      * buffer of its own, and {@code source}'s buffer lives as long as the view is read.
      */
     void markView(int slot, int source);
+
+    /**
+     * A fresh array for a traced value (the trace reuses the arrays of values already read for the
+     * last time, so compiling needs about as much memory as running).
+     */
+    INDArray allocate(DataType type, long[] shape);
+
+    /** The step at schedule position {@code pos} has run while tracing: values last read there are released. */
+    void traced(int pos, INDArray[] slots);
 }
