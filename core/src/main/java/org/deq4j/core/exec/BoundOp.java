@@ -1,7 +1,6 @@
 package org.deq4j.core.exec;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,13 +10,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * arrays re-bound only when they change, one native call per {@link #exec}.
  */
 final class BoundOp {
-    private final CustomOp op;
+    private final long hash;
     private final OpContext oc;
     private INDArray[] in = new INDArray[0];
     private INDArray[] out = new INDArray[0];
 
     private BoundOp(DynamicCustomOp op) {
-        this.op = op;
+        this.hash = op.opHash();
         this.oc = Nd4j.getExecutioner().buildContext();
         oc.setArgs(null, op.iArgs(), op.dArgs(), op.tArgs(), op.bArgs());
     }
@@ -65,7 +64,7 @@ final class BoundOp {
     }
 
     void exec() {
-        Nd4j.exec(op, oc);
+        NativeCalls.exec(hash, oc);
     }
 
     void close() {

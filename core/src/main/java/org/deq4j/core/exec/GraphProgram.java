@@ -137,12 +137,6 @@ public final class GraphProgram implements AutoCloseable {
         return out;
     }
 
-    public static void dumpProfile() {
-        OpStep.PROFILE.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-            .limit(40).forEach(e -> System.out.printf("%8.2f ms %6d %s%n", e.getValue()[0] / 1e6, e.getValue()[1], e.getKey()));
-        OpStep.PROFILE.clear();
-    }
-
     /** {@link #run} with the results by output name. */
     public Map<String, INDArray> runToMap(Map<String, INDArray> placeholders) {
         INDArray[] r = run(placeholders);

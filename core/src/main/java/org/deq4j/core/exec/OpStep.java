@@ -36,6 +36,7 @@ final class OpStep implements Step {
     private final SameDiffOp sdOp;
     private final SlotPlan plan;
     private final int position;
+    private final long hash;
     private Mode mode;
     private Kernel kernel;
     private long[][] viewShapes;
@@ -86,6 +87,7 @@ final class OpStep implements Step {
         if (op instanceof DynamicCustomOp c) {
             oc.setArgs(null, c.iArgs(), c.dArgs(), c.tArgs(), c.bArgs());
         }
+        this.hash = custom ? ((CustomOp) op).opHash() : 0;
     }
 
     String name() {
@@ -322,29 +324,11 @@ final class OpStep implements Step {
         }
     }
 
-    static final java.util.Map<String, long[]> PROFILE = new java.util.TreeMap<>();
-    static boolean profiling = Boolean.getBoolean("deq4j.profileOps");
-    static {
-        if (profiling) {
-            Runtime.getRuntime().addShutdownHook(new Thread(GraphProgram::dumpProfile));
-        }
-    }
-
     private void exec(INDArray[] slots) {
-        long t0 = profiling ? System.nanoTime() : 0;
+        long t0 = OpProfile.ON ? System.nanoTime() : 0;
         execOnce(slots);
-        if (profiling) {
-            String key = op.opName() + " " + java.util.Arrays.toString(slots[out[0]].shape());
-            if (op.opName().startsWith("conv2d")) {
-                StringBuilder sb = new StringBuilder(" align");
-                for (INDArray a : boundIn) {
-                    sb.append(' ').append(a.data().address() % 64).append(a.ordering()).append(a.isView() ? "v" : "");
-                }
-                key += sb;
-            }
-            long[] acc = PROFILE.computeIfAbsent(key, k -> new long[2]);
-            acc[0] += System.nanoTime() - t0;
-            acc[1]++;
+        if (OpProfile.ON) {
+            OpProfile.add(op.opName() + " " + java.util.Arrays.toString(slots[out[0]].shape()), System.nanoTime() - t0);
         }
         if (listeners.active()) {
             listeners.opExecuted(sdOp, oc, boundOut);
@@ -359,7 +343,7 @@ final class OpStep implements Step {
             if (kernel != null) {
                 kernel.exec();
             } else if (custom) {
-                Nd4j.exec((CustomOp) op, oc);
+                NativeCalls.exec(hash, oc);
             } else {
                 Nd4j.exec((Op) op, oc);
             }
