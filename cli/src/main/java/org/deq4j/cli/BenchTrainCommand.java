@@ -82,7 +82,7 @@ final class BenchTrainCommand implements Callable<Integer> {
                     + ZooPreset.names() + ", language-model presets " + DeqLanguageModelConfig.presetNames());
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("command", "deq4j bench train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        out.put("command", "deq4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         out.put("date", Instant.now().toString());
         out.put("preset", preset);
         out.put("gradient", gradient);
