@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.exec.GraphRunner;
+import org.deq4j.core.exec.PlannedSessions;
 import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.exec.UnsupportedGraphException;
 import org.deq4j.core.state.State;
@@ -655,7 +656,8 @@ public final class SameDiffCell implements Cell {
         private SameDiffCell buildGraph(DataType type) {
             SameDiff sd = SameDiff.create();
             // Before anything touches the graph: adding variables already creates its session.
-            SafeSessions.register(sd);
+            // (SameDiff.output on this graph, the cell's fallback, then uses the planned executor or a safe interpreter)
+            PlannedSessions.register(sd);
             // The default holder copies views (DeviceLocalNDArray); this one keeps the caller's arrays,
             // and calls are serialized anyway.
             sd.setArrayHolders(new SingleThreadArrayHolder(), new SingleThreadArrayHolder(), false);

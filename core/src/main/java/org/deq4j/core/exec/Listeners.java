@@ -26,7 +26,10 @@ final class Listeners {
     }
 
     void set(List<Listener> listeners, Operation operation) {
-        this.current = listeners == null ? List.of() : listeners;
+        // PlannedSessions' registrar only needs operation starts; skipping it keeps runs free of listener calls
+        boolean none = listeners == null || listeners.isEmpty()
+                || listeners.size() == 1 && listeners.get(0) == PlannedSessions.Registrar.INSTANCE;
+        this.current = none ? List.of() : listeners;
         this.operation = operation;
     }
 

@@ -19,6 +19,7 @@ import org.nd4j.autodiff.samediff.config.ExecutionResult;
 import org.nd4j.autodiff.samediff.config.SDValue;
 import org.nd4j.autodiff.samediff.config.SDValueType;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
+import org.nd4j.autodiff.samediff.internal.memory.NoOpMemoryMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
@@ -36,8 +37,12 @@ import org.slf4j.LoggerFactory;
  * graph to the factory it replaced. The session answers a plain request (placeholders in, named
  * outputs out) with a compiled program and returns copies of the results (the program's buffers are
  * reused by its next run); anything else (a request with list-valued placeholders, a training batch,
- * extra activations) and any graph the executor does not support goes to SameDiff's interpreter,
- * unchanged.
+ * extra activations) and any graph the executor does not support goes to SameDiff's interpreter.
+ *
+ * <p>That interpreter runs with ND4J's {@link NoOpMemoryMgr} (a fresh array for every op) instead of
+ * its default array cache: in M2.1 the cache can hand a buffer still in use (the buffer behind a
+ * reshape view) to a later op of the same call, which overwrites it (seen with the transformer cell in
+ * float32: values off by about 4; docs/samediff-limitations.md). Slower, correct.
  */
 public final class PlannedSessions {
     private static final Logger LOG = LoggerFactory.getLogger(PlannedSessions.class);
@@ -87,7 +92,7 @@ public final class PlannedSessions {
      * tells them when an execution starts, before it takes the session; registering the gradient
      * function then gives that execution a planned session.
      */
-    private static final class Registrar extends BaseListener {
+    static final class Registrar extends BaseListener {
         static final Registrar INSTANCE = new Registrar();
 
         @Override
@@ -120,6 +125,7 @@ public final class PlannedSessions {
 
         PlannedSession(SameDiff sd) {
             super(sd);
+            setMmgr(new NoOpMemoryMgr());
         }
 
         @Override
