@@ -72,7 +72,10 @@ public final class MemoryBenchmark {
         SAMEDIFF_REVERSIBLE("samediff-reversible"),
         /** {@code UnrolledRevDeq}: the same steps written out as plain ops, SameDiff autodiff. */
         SAMEDIFF_UNROLLED("samediff-unrolled"),
-        /** {@code DeqVertex} in a ComputationGraph, core engine with the reversible adjoint. */
+        /**
+         * {@code DeqVertex} in a ComputationGraph with the reversible strategy, which the vertex runs on
+         * the RevDEQ op's loops ({@code DeqExecution.AUTO}).
+         */
         VERTEX_REVERSIBLE("vertex-reversible"),
         /** {@code DeqVertex} in a ComputationGraph, core engine with the unrolled adjoint. */
         VERTEX_UNROLLED("vertex-unrolled");

@@ -55,6 +55,9 @@ public final class TrainBenchmark {
         /**
          * Milliseconds per step of: the cells' forward evaluations, their VJPs, the rest of the DEQ
          * layers (solver arithmetic, casts, residuals), and everything else (DL4J layers, loss, update).
+         * The cell phases are measured on the core engine only: the RevDEQ op's loops (the reversible
+         * strategy) run as one compiled program each, whose cell time stays inside "solver"; there
+         * {@code deqForward} and {@code deqBackward} are the split.
          */
         public Map<String, Double> splitMillisPerStep() {
             double n = stepNanos.length;

@@ -4,7 +4,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
-import org.deq4j.core.DriftException;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.VjpAccumulator;
@@ -15,8 +14,6 @@ import org.deq4j.core.solver.StopCriterion;
 import org.deq4j.core.state.State;
 import org.deq4j.core.state.Workspaces;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The RevDEQ gradient: exact reverse-mode differentiation of the {@link ReversibleSolver}'s loop
@@ -31,7 +28,6 @@ import org.slf4j.LoggerFactory;
  * @param drift what to do with the measured drift
  */
 public record ReversibleAdjoint(DriftCheck drift) implements Adjoint {
-    private static final Logger LOG = LoggerFactory.getLogger(ReversibleAdjoint.class);
     private static final String WORKSPACE = "DEQ4J_BACKWARD_LOOP";
 
     public ReversibleAdjoint {
@@ -86,16 +82,7 @@ public record ReversibleAdjoint(DriftCheck drift) implements Adjoint {
         }
         ForwardLoop.requireFinite("reversible backward", acc.gx(), 0);
         double measured = Math.max(it.z().maxAbsDifference(z0), it.y().maxAbsDifference(z0));
-        if (measured > drift.threshold() || Double.isNaN(measured)) {
-            switch (drift.action()) {
-                case FAIL -> throw new DriftException(measured, drift.threshold(), n, solver.beta());
-                case WARN -> LOG.warn("reversible backward drift {} exceeds {} after {} steps (beta {}):"
-                        + " gradients may be inaccurate; use a float64 state or fewer steps",
-                        measured, drift.threshold(), n, solver.beta());
-                case IGNORE -> {
-                }
-            }
-        }
+        drift.apply(measured, n, solver.beta());
         return new DeqGradients(acc.gx(), acc.gParams(),
                 new BackwardStats(acc.evaluations(), OptionalDouble.of(measured), Optional.empty()));
     }

@@ -21,21 +21,21 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The runtime of a {@link DeqVertex} in a {@link ComputationGraph}: forward is
- * {@code Deq.solve(cell, x)} and backward is {@code DeqSolution.backward(epsilon)}, with the cell a
- * {@link GraphCellAdapter SameDiff cell} over views of the network's parameter vector.
+ * The runtime of a {@link DeqVertex} in a {@link ComputationGraph}: forward solves for the fixed
+ * point and backward differentiates it, on the RevDEQ op (forward loop, then reverse loop) or the core
+ * engine ({@code DeqSolution.backward(epsilon)}), as the vertex's {@link DeqExecution} says.
  *
  * <p>Workspaces. DL4J runs {@code doForward} and {@code doBackward} inside its workspaces, which are
- * closed or reused between the two calls. The solve therefore runs scoped out of every workspace (its
- * arrays, and the training input it keeps, are ordinary detached arrays that survive until the
- * backward pass; see {@code DeqRuntime}), and only the returned activation and input gradient are copied into the
- * {@link ArrayType#ACTIVATIONS} and {@link ArrayType#ACTIVATION_GRAD} workspaces, as DL4J's own
- * vertices do.
+ * closed or reused between the two calls. The solve therefore runs scoped out of every workspace (in
+ * the runtime's own pass workspaces; see {@code DeqRuntime}), and only the returned activation and
+ * input gradient are copied into the {@link ArrayType#ACTIVATIONS} and
+ * {@link ArrayType#ACTIVATION_GRAD} workspaces, as DL4J's own vertices do.
  *
- * <p>Memory. A training forward pass keeps its {@link DeqSolution} (with whatever the adjoint keeps:
- * nothing for implicit and phantom, the initial state for reversible, the trajectory for unrolled)
- * until the backward pass, which releases it. An inference forward pass ({@code output()},
- * {@code training == false}) solves with the same solver and stopping rule but keeps nothing.
+ * <p>Memory. A training forward pass keeps what its gradient needs (the op: z_N, y_N and the step
+ * counts; the engine: whatever the adjoint keeps, from nothing for implicit and phantom to the
+ * trajectory for unrolled) until the backward pass, which releases it. An inference forward pass
+ * ({@code output()}, {@code training == false}) solves with the same solver and stopping rule but
+ * keeps nothing.
  *
  * <p>Statistics. {@link #lastForwardStats()} and {@link #lastBackwardStats()} report the most recent
  * solve and backward pass; {@link DeqStatsListener} collects them per iteration.
@@ -57,7 +57,8 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
         SDVertexParams vp = conf.getVertexParams();
         this.paramTable = SameDiffParamInitializer.getInstance().subsetAndReshape(vp.getParameterKeys(),
                 vp.getParamShapes(), paramsView, null, conf);
-        this.runtime = new DeqRuntime(name, conf.cell(), conf.deqConfig(), paramTable, dataType);
+        this.runtime = DeqRuntime.create(name, conf.cell(), conf.deqConfig(), conf.execution(), paramTable,
+                dataType);
         if (initializeParams) {
             conf.initializeParameters(paramTable);
         }

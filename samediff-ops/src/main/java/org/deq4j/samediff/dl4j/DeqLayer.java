@@ -37,7 +37,8 @@ public class DeqLayer extends AbstractSameDiffLayer {
     private final DeqSettings settings;
 
     /**
-     * The JSON form: cell type and configuration, DEQ configuration map, seed.
+     * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
+     * ({@link DeqExecution#id()}; absent means {@code auto}).
      *
      * @throws org.deq4j.core.InvalidConfigException if the cell type is not registered or a
      *         configuration is invalid
@@ -46,8 +47,9 @@ public class DeqLayer extends AbstractSameDiffLayer {
     public DeqLayer(@JsonProperty("cellType") String cellType,
                     @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                     @JsonProperty("deq") Map<String, Object> deq,
-                    @JsonProperty("seed") long seed) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed));
+                    @JsonProperty("seed") long seed,
+                     @JsonProperty("execution") String execution) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution));
     }
 
     DeqLayer(DeqSettings settings) {
@@ -72,6 +74,16 @@ public class DeqLayer extends AbstractSameDiffLayer {
     /** Seed of the parameter initialisation. */
     public long getSeed() {
         return settings.seed();
+    }
+
+    /** What runs the DEQ, by {@link DeqExecution#id()}: its JSON form. */
+    public String getExecution() {
+        return settings.execution().id();
+    }
+
+    /** What runs the DEQ: the RevDEQ op or the core engine (see {@link DeqExecution}). */
+    public DeqExecution execution() {
+        return settings.execution();
     }
 
     /** The cell. */

@@ -164,7 +164,8 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     public void setParamTable(Map<String, INDArray> paramTable) {
         if (this.paramTable == null) {
             this.paramTable = paramTable;
-            this.runtime = new DeqRuntime(deqName(), layerConf().cell(), layerConf().deqConfig(), paramTable, dataType);
+            this.runtime = DeqRuntime.create(deqName(), layerConf().cell(), layerConf().deqConfig(),
+                    layerConf().execution(), paramTable, dataType);
         } else {
             paramTable.forEach(this::setParam);
         }

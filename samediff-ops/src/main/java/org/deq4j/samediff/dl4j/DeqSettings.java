@@ -30,16 +30,19 @@ final class DeqSettings implements Serializable {
     private final Map<String, Object> cellConfig;
     private final Map<String, Object> deq;
     private final long seed;
+    private final DeqExecution execution;
     private transient GraphCell cell;
     private transient DeqConfig config;
 
-    private DeqSettings(GraphCell cell, DeqConfig config, long seed) {
+    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
         this.cell = Objects.requireNonNull(cell, "cell");
         this.config = Objects.requireNonNull(config, "config");
         this.cellType = cell.type();
         this.cellConfig = Collections.unmodifiableMap(new LinkedHashMap<>(cell.config()));
         this.deq = DeqConfigs.toMap(config);
         this.seed = seed;
+        this.execution = Objects.requireNonNull(execution, "execution");
+        execution.resolve(config);
         if (cell.parameters().isEmpty()) {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
                     + " a trainable cell");
@@ -52,21 +55,24 @@ final class DeqSettings implements Serializable {
     }
 
     /**
-     * @throws InvalidConfigException if the cell has no parameters or the configuration has no map form
+     * @throws InvalidConfigException if the cell has no parameters, the configuration has no map form
+     *         or the execution cannot run it
      */
-    static DeqSettings of(GraphCell cell, DeqConfig config, long seed) {
-        return new DeqSettings(cell, config, seed);
+    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
+        return new DeqSettings(cell, config, seed, execution);
     }
 
     /**
-     * From the JSON form.
+     * From the JSON form; a null execution (configurations saved before the setting) is
+     * {@link DeqExecution#AUTO}.
      *
      * @throws InvalidConfigException if the cell type is not registered or a configuration is invalid
      */
-    static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed) {
+    static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed,
+                                String execution) {
         return new DeqSettings(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
                 Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
-                seed);
+                seed, DeqExecution.parse(execution));
     }
 
     String cellType() {
@@ -83,6 +89,10 @@ final class DeqSettings implements Serializable {
 
     long seed() {
         return seed;
+    }
+
+    DeqExecution execution() {
+        return execution;
     }
 
     GraphCell cell() {
@@ -171,17 +181,17 @@ final class DeqSettings implements Serializable {
     public boolean equals(Object o) {
         return o instanceof DeqSettings s && s.cellType.equals(cellType)
                 && normalised(s.cellConfig).equals(normalised(cellConfig)) && s.config().equals(config())
-                && s.seed == seed;
+                && s.seed == seed && s.execution == execution;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cellType, normalised(cellConfig), config(), seed);
+        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution);
     }
 
     @Override
     public String toString() {
-        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed;
+        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id();
     }
 
     /** JSON brings numbers back as Integer, Long or Double: compare them by value. */

@@ -28,9 +28,11 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 /**
  * A Deep Equilibrium layer as a vertex of a DL4J {@link ComputationGraph}: its output is the fixed
  * point {@code z* = f(z*, x; θ)} of a {@link GraphCell} {@code f} for its one input {@code x},
- * found by the core engine ({@link org.deq4j.core.Deq}) with the configured solver, and its
- * gradients come from the configured adjoint, so the gradient strategy (reversible, unrolled,
- * implicit, phantom) is one setting of the {@link DeqConfig}.
+ * found with the configured solver, and its gradients come from the configured adjoint, so the
+ * gradient strategy (reversible, unrolled, implicit, phantom) is one setting of the {@link DeqConfig}.
+ * The reversible strategy runs on the RevDEQ SameDiff op ({@link org.deq4j.samediff.op.RevDeq}: its
+ * forward while loop, then its reverse loop), the others on the core engine
+ * ({@link org.deq4j.core.Deq}); {@link Builder#execution} chooses explicitly.
  *
  * <pre>{@code
  * ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
@@ -82,7 +84,8 @@ public class DeqVertex extends SameDiffVertex {
     private final DeqSettings settings;
 
     /**
-     * The JSON form: cell type and configuration, DEQ configuration map, seed.
+     * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
+     * ({@link DeqExecution#id()}; absent means {@code auto}).
      *
      * @throws InvalidConfigException if the cell type is not registered, the cell configuration is
      *         invalid or the DEQ configuration map is invalid
@@ -91,8 +94,9 @@ public class DeqVertex extends SameDiffVertex {
     public DeqVertex(@JsonProperty("cellType") String cellType,
                      @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                      @JsonProperty("deq") Map<String, Object> deq,
-                     @JsonProperty("seed") long seed) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed));
+                     @JsonProperty("seed") long seed,
+                     @JsonProperty("execution") String execution) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution));
     }
 
     private DeqVertex(DeqSettings settings) {
@@ -131,6 +135,16 @@ public class DeqVertex extends SameDiffVertex {
         return settings.seed();
     }
 
+    /** What runs the DEQ, by {@link DeqExecution#id()}: its JSON form. */
+    public String getExecution() {
+        return settings.execution().id();
+    }
+
+    /** What runs the DEQ: the RevDEQ op or the core engine (see {@link DeqExecution}). */
+    public DeqExecution execution() {
+        return settings.execution();
+    }
+
     /** The cell. */
     public GraphCell cell() {
         return settings.cell();
@@ -160,8 +174,9 @@ public class DeqVertex extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sameDiff, Map<String, SDVariable> layerInput,
                                    Map<String, SDVariable> paramTable, Map<String, SDVariable> maskVars) {
-        throw new UnsupportedOperationException("DeqVertex is not a SameDiff graph: DL4J M2.1 cannot differentiate"
-                + " the solver's while loop, so the vertex runs the core engine natively (DeqGraphVertex)");
+        throw new UnsupportedOperationException("DeqVertex is not one SameDiff graph: DL4J M2.1 cannot differentiate"
+                + " a while loop in a SameDiff vertex, so DeqGraphVertex runs the RevDEQ op's forward and reverse"
+                + " loops as two graphs (or the core engine)");
     }
 
     @Override
@@ -237,6 +252,7 @@ public class DeqVertex extends SameDiffVertex {
         private GraphCell cell;
         private DeqConfig config = DeqConfig.builder().build();
         private long seed = 12345;
+        private DeqExecution execution = DeqExecution.AUTO;
         private IUpdater updater;
 
         private Builder() {
@@ -273,6 +289,15 @@ public class DeqVertex extends SameDiffVertex {
             return this;
         }
 
+        /**
+         * What runs the DEQ; by default {@link DeqExecution#AUTO}: the RevDEQ op for the reversible
+         * pair, the core engine for other strategies.
+         */
+        public Builder execution(DeqExecution execution) {
+            this.execution = Objects.requireNonNull(execution, "execution");
+            return this;
+        }
+
         /** An updater for this vertex's parameters only; by default the network's global updater. */
         public Builder updater(IUpdater updater) {
             this.updater = Objects.requireNonNull(updater, "updater");
@@ -301,6 +326,14 @@ public class DeqVertex extends SameDiffVertex {
 
         public void setSeed(long seed) {
             this.seed = seed;
+        }
+
+        public DeqExecution getExecution() {
+            return execution;
+        }
+
+        public void setExecution(DeqExecution execution) {
+            execution(execution);
         }
 
         /**
@@ -332,7 +365,7 @@ public class DeqVertex extends SameDiffVertex {
             if (cell == null) {
                 throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
             }
-            return DeqSettings.of(cell, config, seed);
+            return DeqSettings.of(cell, config, seed, execution);
         }
     }
 }

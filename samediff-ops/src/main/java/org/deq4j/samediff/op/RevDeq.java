@@ -5,7 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
+import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.solver.ReversibleSolver;
+import org.deq4j.core.solver.StopMode;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.GraphCell;
@@ -62,8 +66,54 @@ public final class RevDeq {
         return new Builder();
     }
 
+    /**
+     * The layer for {@code cell} configured by a core {@link DeqConfig}: its β, step budget,
+     * tolerance and precision.
+     *
+     * @throws InvalidConfigException if the configuration is not the reversible pair (solver and
+     *         adjoint 'reversible') with a relative tolerance, the only solve this op runs
+     */
+    public static RevDeq of(GraphCell cell, DeqConfig config) {
+        if (!(config.solver() instanceof ReversibleSolver rev) || !(config.adjoint() instanceof ReversibleAdjoint)) {
+            throw new InvalidConfigException("the RevDEQ op runs the reversible solver with the reversible adjoint,"
+                    + " not solver '" + config.solver().name() + "' with adjoint '" + config.adjoint().name()
+                    + "'; run other strategies on the core engine (org.deq4j.core.Deq)");
+        }
+        if (config.stop().mode() != StopMode.RELATIVE) {
+            throw new InvalidConfigException("the RevDEQ op stops on the relative residual; the configuration asks for"
+                    + " stop mode " + config.stop().mode());
+        }
+        return builder().cell(cell).beta(rev.beta()).maxSteps(config.stop().maxSteps()).tol(config.stop().tol())
+                .stateType(config.precision().stateType()).computeType(config.precision().computeType()).build();
+    }
+
     public GraphCell cell() {
         return cell;
+    }
+
+    /** Relaxation β of the reversible solver. */
+    public double beta() {
+        return beta;
+    }
+
+    /** Step budget of the forward solve. */
+    public int maxSteps() {
+        return maxSteps;
+    }
+
+    /** Relative residual at which a sample stops. */
+    public double tol() {
+        return tol;
+    }
+
+    /** Data type of y, z and their gradients. */
+    public DataType stateType() {
+        return stateType;
+    }
+
+    /** Data type the cell computes in. */
+    public DataType computeType() {
+        return computeType;
     }
 
     /**
@@ -78,25 +128,15 @@ public final class RevDeq {
     }
 
     /**
-     * Like {@link #apply} but also returns y_N and the per-sample step counts, as ordinary tensors.
+     * Like {@link #apply} but also returns y_N, the per-sample step counts and final residuals, as
+     * ordinary tensors.
      */
     public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
         return build(sd, x, params, true);
     }
 
     private Outputs build(SameDiff sd, SDVariable x, List<SDVariable> params, boolean exposeAll) {
-        List<ParamSpec> specs = cell.parameters();
-        if (params.size() != specs.size()) {
-            throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
-                    + specs + ", got " + params.size());
-        }
-        for (int i = 0; i < specs.size(); i++) {
-            long[] actual = params.get(i).getShape();
-            if (actual != null && !Arrays.equals(actual, specs.get(i).shape())) {
-                throw new ShapeMismatchException("parameter " + i + " ('" + params.get(i).name() + "') of cell '"
-                        + cell.type() + "' should be " + specs.get(i) + ", got shape " + Arrays.toString(actual));
-            }
-        }
+        requireParameters(params);
         long[] xShape = injectionShape != null ? injectionShape : x.getShape();
         if (xShape == null) {
             throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown (SameDiff only knows"
@@ -114,14 +154,66 @@ public final class RevDeq {
         SDVariable[] out = new RevDeqForwardOp(sd, routable(x), routedParams, spec(stateShape)).outputVariables();
         SDVariable z = RevDeqForwardOp.asTensor(out[0]);
         if (!exposeAll) {
-            hideFromLossInference(sd, z, out[1], out[2]);
-            return new Outputs(z, out[1], out[2]);
+            hideFromLossInference(sd, z, out[1], out[2], out[3]);
+            return new Outputs(z, out[1], out[2], out[3]);
         }
         SDVariable y = RevDeqForwardOp.asTensor(out[1]);
         SDVariable steps = RevDeqForwardOp.asTensor(out[2]);
-        hideFromLossInference(sd, z, y, steps);
-        return new Outputs(z, y, steps);
+        SDVariable residual = RevDeqForwardOp.asTensor(out[3]);
+        hideFromLossInference(sd, z, y, steps, residual);
+        return new Outputs(z, y, steps, residual);
     }
+
+    /**
+     * Adds the reverse pass alone: the {@link RevDeqBackwardOp} loop that rebuilds the trajectory
+     * from the end of a forward solve ({@code z}, {@code y}, {@code steps} from {@link #solve}, run
+     * earlier, possibly in another graph) and backpropagates {@code gz} = dL/dz_N to x and θ. For
+     * runtimes that keep a forward solve's outputs and differentiate later without solving again;
+     * inside one graph, {@code calculateGradients} builds the same op from {@link #apply}.
+     *
+     * @param gz dL/dz_N, of z's shape (cast to the state type)
+     * @throws ShapeMismatchException if the parameters do not match the cell
+     */
+    public Reverse reverse(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable z, SDVariable y,
+                           SDVariable steps, SDVariable gz) {
+        requireParameters(params);
+        SDVariable[] in = new SDVariable[params.size() + 6];
+        in[0] = routable(x);
+        for (int i = 0; i < params.size(); i++) {
+            in[1 + i] = routable(params.get(i));
+        }
+        int k = 1 + params.size();
+        in[k] = routable(z);
+        in[k + 1] = routable(y);
+        in[k + 2] = routable(steps);
+        in[k + 3] = routable(gz);
+        in[k + 4] = sd.zerosLike(y);
+        long[] stateShape = z.getShape() == null ? new long[] {-1} : z.getShape().clone();
+        stateShape[0] = -1;
+        SDVariable[] out = new RevDeqBackwardOp(sd, in, spec(stateShape)).outputVariables();
+        List<SDVariable> gParams = new ArrayList<>(params.size());
+        for (int i = 0; i < params.size(); i++) {
+            gParams.add(RevDeqForwardOp.asTensor(out[1 + i]));
+        }
+        return new Reverse(RevDeqForwardOp.asTensor(out[0]), gParams, RevDeqForwardOp.asTensor(out[k]),
+                RevDeqForwardOp.asTensor(out[k + 1]));
+    }
+
+    private void requireParameters(List<SDVariable> params) {
+        List<ParamSpec> specs = cell.parameters();
+        if (params.size() != specs.size()) {
+            throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + specs.size() + " parameters "
+                    + specs + ", got " + params.size());
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            long[] actual = params.get(i).getShape();
+            if (actual != null && !Arrays.equals(actual, specs.get(i).shape())) {
+                throw new ShapeMismatchException("parameter " + i + " ('" + params.get(i).name() + "') of cell '"
+                        + cell.type() + "' should be " + specs.get(i) + ", got shape " + Arrays.toString(actual));
+            }
+        }
+    }
+
 
     /**
      * {@code v}, or for a constant a copy of it made by a native op: M2.1 cannot pass constants into
@@ -167,11 +259,24 @@ public final class RevDeq {
     /**
      * The forward op's outputs.
      *
-     * @param z     z_N, the layer's output (state type)
-     * @param y     y_N, the reversible solver's second sequence
-     * @param steps per-sample number of steps taken, shape (batch), in the state type
+     * @param z        z_N, the layer's output (state type)
+     * @param y        y_N, the reversible solver's second sequence
+     * @param steps    per-sample number of steps taken, shape (batch), in the state type
+     * @param residual per-sample relative residual {@code ‖z_N - f(z_N)‖ / (1e-5 + ‖f(z_N)‖)}, shape (batch)
      */
-    public record Outputs(SDVariable z, SDVariable y, SDVariable steps) {
+    public record Outputs(SDVariable z, SDVariable y, SDVariable steps, SDVariable residual) {
+    }
+
+    /**
+     * The reverse pass's outputs.
+     *
+     * @param gx      dL/dx, in x's type
+     * @param gParams dL/dθ, in the parameters' order and types
+     * @param z0      the rebuilt z_0 (state type); the forward solve started from zero, so its largest
+     *                magnitude is the reconstruction drift
+     * @param y0      the rebuilt y_0, likewise
+     */
+    public record Reverse(SDVariable gx, List<SDVariable> gParams, SDVariable z0, SDVariable y0) {
     }
 
     /** Builder of {@link RevDeq}; see {@link RevDeq#builder()} for the defaults. */

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The RevDEQ backward op: inputs (x, θ..., z_N, y_N, steps, dL/dz_N, dL/dy_N), outputs
- * (dL/dx, dL/dθ...). Its sub-graph is one SameDiff while loop running the exact reverse of the
+ * (dL/dx, dL/dθ..., z_0, y_0), the last two the rebuilt initial iterates, whose distance from the
+ * known start (zero) is the reconstruction's drift. Its sub-graph is one SameDiff while loop running the exact reverse of the
  * forward solve, rebuilding each earlier iterate by inversion instead of reading a stored one:
  * <pre>
  *   z0 = (z1 - β·f(y1)) / (1-β);                   gy1 += β·J_f(y1)ᵀ gz1
@@ -41,12 +42,15 @@ public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
 
     @Override
     int outputCount() {
-        return 1 + spec.cell().parameters().size();
+        return 3 + spec.cell().parameters().size();
     }
 
     @Override
     List<DataType> outputTypes(List<DataType> inputTypes) {
-        return List.copyOf(inputTypes.subList(0, outputCount()));
+        List<DataType> types = new ArrayList<>(inputTypes.subList(0, outputCount() - 2));
+        types.add(spec.stateType());
+        types.add(spec.stateType());
+        return types;
     }
 
     @Override
@@ -66,9 +70,9 @@ public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
         return sub;
     }
 
-    /** Builds the reverse loop; returns (gx, gθ...) in the input types. */
+    /** Builds the reverse loop; returns (gx, gθ...) in the input types, then the rebuilt z_0, y_0. */
     private SDVariable[] reverse(SameDiff sd, SDVariable[] in) {
-        int nParams = outputCount() - 1;
+        int nParams = outputCount() - 3;
         DataType st = spec.stateType();
         double beta = spec.beta();
         double keep = 1 - beta;
@@ -141,11 +145,13 @@ public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
                     }
                     return next;
                 });
-        SDVariable[] grads = new SDVariable[1 + nParams];
+        SDVariable[] grads = new SDVariable[3 + nParams];
         grads[0] = castTo(out[5], x.dataType());
         for (int i = 0; i < nParams; i++) {
             grads[1 + i] = castTo(out[6 + i], in[1 + i].dataType());
         }
+        grads[1 + nParams] = out[1];
+        grads[2 + nParams] = out[2];
         return grads;
     }
 

@@ -11,14 +11,15 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The RevDEQ forward op: inputs (x, θ...), outputs (z_N, y_N, steps). Its sub-graph runs the
+ * The RevDEQ forward op: inputs (x, θ...), outputs (z_N, y_N, steps, residual). Its sub-graph runs the
  * reversible solve as one SameDiff while loop, from y = z = 0:
  * <pre>
  *   y ← (1-β)·y + β·f(z);   z ← (1-β)·z + β·f(y);   f(z) kept for the next step and the residual
  * </pre>
  * Each sample stops (and is frozen) once {@code ‖z - f(z)‖ / (1e-5 + ‖f(z)‖) <= tol}; the loop ends
  * when every sample has stopped or after {@code maxSteps} steps. {@code steps} holds each sample's
- * step count (in the state type), which the backward op needs together with y_N and z_N.
+ * step count (in the state type), which the backward op needs together with y_N and z_N;
+ * {@code residual} each sample's relative residual at z_N, for the solver statistics.
  *
  * <p>{@link #doDiff} builds a {@link RevDeqBackwardOp}: the reverse loop that rebuilds the
  * trajectory instead of storing it.
@@ -51,12 +52,12 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
 
     @Override
     int outputCount() {
-        return 3;
+        return 4;
     }
 
     @Override
     List<DataType> outputTypes(List<DataType> inputTypes) {
-        return List.of(spec.stateType(), spec.stateType(), spec.stateType());
+        return List.of(spec.stateType(), spec.stateType(), spec.stateType(), spec.stateType());
     }
 
     @Override
@@ -77,7 +78,7 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         return sub;
     }
 
-    /** Builds the solve; returns (z_N, y_N, steps). */
+    /** Builds the solve; returns (z_N, y_N, steps, residual). */
     private SDVariable[] solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
         CellGraph cell = new CellGraph(spec);
         DataType st = spec.stateType();
@@ -137,7 +138,8 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
                     next[5] = v[5].add(active);
                     return next;
                 });
-        return new SDVariable[] {out[2], out[1], out[5]};
+        // a frozen sample's z and f(z) stay as they were when it stopped
+        return new SDVariable[] {out[2], out[1], out[5], residual(out[2], out[3])};
     }
 
     /**
@@ -160,8 +162,9 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
     }
 
     /**
-     * Gradients for (x, θ...) given those of (z_N, y_N, steps): a {@link RevDeqBackwardOp}. The
-     * gradient of y_N seeds the reverse loop's y cotangent (zero when y_N is unused); steps has none.
+     * Gradients for (x, θ...) given those of (z_N, y_N, steps, residual): a {@link RevDeqBackwardOp}.
+     * The gradient of y_N seeds the reverse loop's y cotangent (zero when y_N is unused); steps and
+     * the residual (statistics) have none.
      */
     @Override
     public List<SDVariable> doDiff(List<SDVariable> grads) {
@@ -177,9 +180,9 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         in[args.length + 3] = gz;
         in[args.length + 4] = gy;
         SDVariable[] g = new RevDeqBackwardOp(sameDiff, in, spec).outputVariables();
-        List<SDVariable> out = new ArrayList<>(g.length);
-        for (SDVariable gi : g) {
-            out.add(asTensor(gi));
+        List<SDVariable> out = new ArrayList<>(args.length);
+        for (int i = 0; i < args.length; i++) {
+            out.add(asTensor(g[i]));
         }
         return out;
     }

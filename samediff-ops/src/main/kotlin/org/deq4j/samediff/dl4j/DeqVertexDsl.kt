@@ -74,6 +74,9 @@ class DeqVertexSpec internal constructor() {
     /** An updater for this vertex only; by default the network's global updater. */
     var updater: IUpdater? = null
 
+    /** What runs the DEQ: by default the RevDEQ op for the reversible pair, the core engine otherwise. */
+    var execution: DeqExecution = DeqExecution.AUTO
+
     /** Chooses the solver: `solver { reversible(beta = 0.5) }`, `solver { anderson(m = 5) }`, ... */
     fun solver(choose: Solvers.() -> Solver<*>) {
         solver = Solvers.choose()
@@ -82,7 +85,7 @@ class DeqVertexSpec internal constructor() {
     internal fun builder(): DeqVertex.Builder {
         val config = DeqConfig.builder().solver(solver).adjoint(adjoint).maxSteps(maxSteps).tol(tol)
             .stopMode(stopMode).precision(precision).build()
-        val b = DeqVertex.builder().deq(config).seed(seed)
+        val b = DeqVertex.builder().deq(config).seed(seed).execution(execution)
         cell?.let { b.cell(it) }
         updater?.let { b.updater(it) }
         return b

@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.solver.AndersonSolver;
@@ -43,7 +44,7 @@ class DeqVertexErrorsTest {
         assertMentions(a, "reversible adjoint", "anderson");
         // The JSON/map form: Anderson with the reversible adjoint.
         InvalidConfigException m = assertThrows(InvalidConfigException.class, () -> new DeqVertex(TanhTestCell.TYPE,
-                new TanhTestCell(4, 3, 0.5).config(), Map.of("f_solver", "anderson", "adjoint", "reversible"), 1));
+                new TanhTestCell(4, 3, 0.5).config(), Map.of("f_solver", "anderson", "adjoint", "reversible"), 1, null));
         assertMentions(m, "anderson");
     }
 
@@ -51,7 +52,18 @@ class DeqVertexErrorsTest {
     void missingOrUnknownCellIsRejected() {
         assertMentions(assertThrows(InvalidConfigException.class, () -> DeqVertex.builder().build()), "needs a cell");
         assertMentions(assertThrows(InvalidConfigException.class, () -> new DeqVertex("no_such_cell", Map.of(),
-                Map.of(), 1)), "unknown graph cell type 'no_such_cell'", "GraphCells.register");
+                Map.of(), 1, null)), "unknown graph cell type 'no_such_cell'", "GraphCells.register");
+    }
+
+    @Test
+    void executionThatCannotRunTheConfigurationIsRejected() {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> DeqVertex.builder()
+                .cell(new TanhTestCell(4, 3, 0.5)).execution(DeqExecution.REVDEQ_OP)
+                .configure(c -> c.solver(AndersonSolver.defaults()).adjoint(new PhantomAdjoint(1, 1.0))).build());
+        assertMentions(e, "revdeq_op", "anderson", "phantom", "core_engine");
+        InvalidConfigException unknown = assertThrows(InvalidConfigException.class, () -> new DeqVertex(
+                TanhTestCell.TYPE, new TanhTestCell(4, 3, 0.5).config(), Map.of(), 1, "gpu"));
+        assertMentions(unknown, "unknown DEQ execution 'gpu'", "auto, revdeq_op or core_engine");
     }
 
     @Test

@@ -99,7 +99,8 @@ class DeqVertexDslTest {
         }
         assertEquals(AndersonSolver(3, AndersonSolver.defaults().lambda(), AndersonSolver.defaults().beta()),
             anderson.deqConfig().solver())
-        assertEquals(anderson, DeqVertex(anderson.cellType, anderson.cellConfig, anderson.deq, anderson.seed))
+        assertEquals(anderson, DeqVertex(anderson.cellType, anderson.cellConfig, anderson.deq, anderson.seed,
+            anderson.execution))
     }
 
     @Test

@@ -1,0 +1,175 @@
+package org.deq4j.samediff.dl4j;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.adjoint.DriftCheck;
+import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.solver.SolverStats;
+import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.ParamSpec;
+import org.deq4j.samediff.op.RevDeq;
+import org.deq4j.samediff.op.RevDeqLoops;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A DEQ runtime on the RevDEQ SameDiff op: the forward pass runs the op's forward while loop and the
+ * backward pass its reverse loop ({@link RevDeqLoops}: the sub-graphs the op's {@code Invoke}
+ * executes, compiled by deq4j's planned executor, with no per-step allocation). Keeping z_N, y_N and
+ * the step counts between the passes lets the backward run the reverse loop alone instead of solving
+ * again, as {@code calculateGradients} on one graph would. The loops are built once per per-sample
+ * input shape.
+ *
+ * <p>Statistics: the forward reports each sample's steps and final relative residual (the op does not
+ * trace residuals, so the lowest residual is the final one and the trace is empty); the backward
+ * reports the drift (the rebuilt z_0 and y_0 against the known start, zero), checked with the
+ * configuration's {@link DriftCheck} as the core engine does.
+ */
+final class RevDeqOpRuntime extends DeqRuntime {
+    private final RevDeq revDeq;
+    private final DriftCheck driftCheck;
+    private final double tol;
+    private long[] sampleShape;
+    private RevDeqLoops loops;
+    private final Kept kept = new Kept();
+
+    /**
+     * What a training solve keeps for the backward pass, outside every workspace and outside the
+     * loops' buffers (an inference solve in between reuses those), reused while the batch shape stays
+     * the same.
+     */
+    private static final class Kept {
+        private INDArray x;
+        private INDArray z;
+        private INDArray y;
+        private INDArray steps;
+        /** The caller's x of the kept solve, by identity; null when nothing is kept. */
+        private INDArray input;
+
+        @SuppressWarnings("try")
+        void keep(INDArray input, INDArray run, RevDeqLoops.Solve s) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                x = into(x, run);
+                z = into(z, s.z());
+                y = into(y, s.y());
+                steps = into(steps, s.steps());
+            }
+            this.input = input;
+        }
+
+        private static INDArray into(INDArray buffer, INDArray value) {
+            if (buffer == null || !Arrays.equals(buffer.shape(), value.shape()) || buffer.dataType() != value.dataType()) {
+                return value.dup();
+            }
+            return buffer.assign(value);
+        }
+    }
+
+    RevDeqOpRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
+                    DataType dataType) {
+        super(name, graphCell, config, paramTable, dataType);
+        this.revDeq = RevDeq.of(graphCell, config);
+        this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
+        this.tol = config.stop().tol();
+    }
+
+    @Override
+    boolean holdsSolution() {
+        return kept.input != null;
+    }
+
+    @Override
+    void clear() {
+        kept.input = null;
+    }
+
+    /**
+     * A batch of one runs as two copies of the sample: the planned executor sizes the loops' buffers
+     * with SameDiff's shape functions, which in M2.1 turn some one-element results ([1]) into
+     * scalars that the native kernels then refuse. Samples are independent, so the copy changes
+     * nothing but the cost; its output gradient is zero.
+     */
+    private static INDArray padded(INDArray a) {
+        return a.size(0) == 1 ? Nd4j.concat(0, a, a.dup()) : a;
+    }
+
+    private static INDArray unpadded(INDArray a, long batch) {
+        return batch == 1 && a.size(0) == 2 ? a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)) : a;
+    }
+
+    @Override
+    INDArray solve(INDArray x, boolean training) {
+        long batch = x.size(0);
+        INDArray run = padded(x);
+        boolean newShape = loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        RevDeqLoops.Solve s;
+        try {
+            s = loopsFor(run).solve(run, parameterViews());
+        } catch (RuntimeException e) {
+            if (!newShape) {
+                throw e;
+            }
+            // the first run for a shape is what checks that the cell takes it
+            loops.close();
+            loops = null;
+            throw shapeError(x, e);
+        }
+        int[] steps = Arrays.copyOf(s.steps().toIntVector(), (int) batch);
+        double[] residual = Arrays.copyOf(s.residual().toDoubleVector(), (int) batch);
+        int most = Arrays.stream(steps).max().orElse(0);
+        solved(new SolverStats(steps, residual, residual, List.of(), 1 + 2 * most, tol));
+        if (training) {
+            // the backward pass reads x after DL4J may have reused x's workspace
+            kept.keep(x, run, s);
+        }
+        return unpadded(s.z(), batch);
+    }
+
+    @Override
+    INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable) {
+        if (kept.input != x) {
+            solve(x, true);
+        }
+        long batch = x.size(0);
+        INDArray gz = batch == 1 ? Nd4j.concat(0, epsilon, Nd4j.zerosLike(epsilon)) : epsilon;
+        RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, gz);
+        List<ParamSpec> specs = graphCell.parameters();
+        for (int i = 0; i < specs.size(); i++) {
+            gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
+        }
+        double drift = Math.max(r.z0().amaxNumber().doubleValue(), r.y0().amaxNumber().doubleValue());
+        int most = (int) kept.steps.maxNumber().doubleValue();
+        driftCheck.apply(drift, most, revDeq.beta());
+        // each reverse step evaluates the cell twice, each evaluation serving its VJP too
+        differentiated(new BackwardStats(2 * most, OptionalDouble.of(drift), Optional.empty()));
+        return unpadded(r.gx(), batch);
+    }
+
+    /** The loops for x's per-sample shape, built when that shape is new. */
+    private RevDeqLoops loopsFor(INDArray x) {
+        long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
+        if (loops == null || !Arrays.equals(sample, sampleShape)) {
+            if (loops != null) {
+                loops.close();
+                loops = null;
+            }
+            List<DataType> paramTypes = Collections.nCopies(graphCell.parameters().size(), dataType);
+            try {
+                loops = new RevDeqLoops(revDeq, dataType, paramTypes, dataType, x.shape());
+            } catch (RuntimeException e) {
+                throw shapeError(x, e);
+            }
+            sampleShape = sample;
+        }
+        return loops;
+    }
+}
