@@ -10,6 +10,7 @@ import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.samediff.cell.CellConfig;
 import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.cell.GraphCellType;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -103,6 +104,19 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
      */
     public static void register() {
         GraphCells.register(TYPE, TransformerCell::fromConfig);
+    }
+
+    /** This cell as a {@link GraphCellType} service (listed in META-INF/services). */
+    public static final class Type implements GraphCellType {
+        @Override
+        public String type() {
+            return TYPE;
+        }
+
+        @Override
+        public GraphCell create(Map<String, Object> config) {
+            return fromConfig(config);
+        }
     }
 
     /**

@@ -98,6 +98,19 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         GraphCells.register(TYPE, ConvResidualCell::fromConfig);
     }
 
+    /** This cell as a {@link GraphCellType} service (listed in META-INF/services). */
+    public static final class Type implements GraphCellType {
+        @Override
+        public String type() {
+            return TYPE;
+        }
+
+        @Override
+        public GraphCell create(Map<String, Object> config) {
+            return fromConfig(config);
+        }
+    }
+
     /**
      * Recreates a cell from {@link #config()}. Numbers may come back as any {@link Number} and
      * booleans as strings (as after a serialisation round trip).

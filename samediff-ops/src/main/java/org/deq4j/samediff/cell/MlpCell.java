@@ -37,6 +37,19 @@ public record MlpCell(int stateSize, int inputSize) implements GraphCell {
         GraphCells.register(TYPE, MlpCell::fromConfig);
     }
 
+    /** This cell as a {@link GraphCellType} service (listed in META-INF/services). */
+    public static final class Type implements GraphCellType {
+        @Override
+        public String type() {
+            return TYPE;
+        }
+
+        @Override
+        public GraphCell create(Map<String, Object> config) {
+            return fromConfig(config);
+        }
+    }
+
     private static MlpCell fromConfig(Map<String, Object> config) {
         CellConfig c = new CellConfig("MLP cell", config);
         return new MlpCell(c.integer("stateSize"), c.integer("inputSize"));
