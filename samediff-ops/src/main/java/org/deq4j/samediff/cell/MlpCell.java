@@ -38,15 +38,9 @@ public record MlpCell(int stateSize, int inputSize) implements GraphCell {
     }
 
     /** This cell as a {@link GraphCellType} service (listed in META-INF/services). */
-    public static final class Type implements GraphCellType {
-        @Override
-        public String type() {
-            return TYPE;
-        }
-
-        @Override
-        public GraphCell create(Map<String, Object> config) {
-            return fromConfig(config);
+    public static final class Type extends GraphCellType.Of {
+        public Type() {
+            super(TYPE, MlpCell::fromConfig);
         }
     }
 
