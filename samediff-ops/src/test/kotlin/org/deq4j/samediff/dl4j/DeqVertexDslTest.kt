@@ -104,6 +104,19 @@ class DeqVertexDslTest {
     }
 
     @Test
+    fun executionIsOneProperty() {
+        val reversible = deqVertex { cell = TanhTestCell(4, 3, 0.5) }
+        assertEquals(DeqExecution.AUTO, reversible.execution())
+        assertEquals(DeqExecution.REVDEQ_OP, reversible.execution().resolve(reversible.deqConfig()))
+        val engine = deqVertex {
+            cell = TanhTestCell(4, 3, 0.5)
+            execution = DeqExecution.CORE_ENGINE
+        }
+        assertEquals("core_engine", engine.execution)
+        assertEquals(engine, DeqVertex(engine.cellType, engine.cellConfig, engine.deq, engine.seed, "core_engine"))
+    }
+
+    @Test
     fun badConfigurationsThrow() {
         val e = assertThrows<InvalidConfigException> {
             deqVertex {
