@@ -13,10 +13,7 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.Op;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.ScalarOp;
-import org.nd4j.linalg.api.ops.impl.transforms.BaseDynamicTransformOp;
-import org.nd4j.linalg.api.ops.TransformOp;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -139,23 +136,6 @@ final class OpStep implements Step {
         }
         List<LongShapeDescriptor> shapes = custom ? ((CustomOp) op).calculateOutputShape(oc)
                 : ((BaseOp) op).calculateOutputShape(oc);
-        if (!custom && (op instanceof ScalarOp || op instanceof TransformOp) && shapes != null && shapes.size() == 1
-                && slots[in[0]] != null && !Arrays.equals(shapes.get(0).getShape(), slots[in[0]].shape())
-                && Shape.lengthOf(shapes.get(0).getShape()) == slots[in[0]].length()) {
-            // M2.1's shape function of legacy element-wise ops makes a one-element array ([1]) a scalar
-            // ([]), which the native kernel then refuses: an element-wise result has its input's shape
-            shapes = List.of(LongShapeDescriptor.fromShape(slots[in[0]].shape(), outTypes[0]));
-        }
-        if (custom && op instanceof BaseDynamicTransformOp && in.length == 2 && shapes != null && shapes.size() == 1
-                && slots[in[0]] != null && slots[in[1]] != null) {
-            // and the broadcasting ops' shape function gives [] for a [1] with a [], where the kernel
-            // broadcasts to [1]
-            long[] broadcast = Shape.broadcastOutputShape(slots[in[0]].shape(), slots[in[1]].shape());
-            if (!Arrays.equals(broadcast, shapes.get(0).getShape())
-                    && Shape.lengthOf(broadcast) == Shape.lengthOf(shapes.get(0).getShape())) {
-                shapes = List.of(LongShapeDescriptor.fromShape(broadcast, outTypes[0]));
-            }
-        }
         if (shapes == null || shapes.size() != out.length) {
             throw new UnsupportedGraphException("op " + name() + ": SameDiff gives " + (shapes == null ? "no"
                     : shapes.size()) + " output shapes for " + out.length + " outputs");

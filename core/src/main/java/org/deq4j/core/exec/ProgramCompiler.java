@@ -616,7 +616,10 @@ final class ProgramCompiler implements SlotPlan {
             if (lastPos.get(s) == pos && slots[s] != null && !loopState.contains(s)) {
                 INDArray a = slots[s];
                 tracedShapes.put(s, new Shaped(a.dataType(), a.shape(), a.isEmpty()));
-                INDArray base = a.isView() ? traceBase(a) : a;
+                // the pooled 1-D base, never the array itself: ND4J does not count a full-length
+                // reshape as a view, and handing a [] to a later request for [1] (or [b, 1] for [b])
+                // gave ops outputs of the wrong rank (seen with a batch of one)
+                INDArray base = traceBase(a);
                 if (base != null) {
                     tracePool.computeIfAbsent(base.dataType() + ":" + base.length(), k -> new ArrayDeque<>()).push(base);
                 }
@@ -637,11 +640,6 @@ final class ProgramCompiler implements SlotPlan {
 
     // ---- buffer plan ----
 
-    /**
-     * Gives every planned slot an array over a pooled buffer: slots are visited in schedule order,
-     * take a free buffer of their type and length (or a new one) when defined and return it after
-     * their last read.
-     */
     /** What the plan needs of a traced array. */
     private record Shaped(DataType type, long[] shape, boolean empty) {
         long length() {
@@ -653,6 +651,11 @@ final class ProgramCompiler implements SlotPlan {
         }
     }
 
+    /**
+     * Gives every planned slot an array over a pooled buffer: slots are visited in schedule order,
+     * take a free buffer of their type and length (or a new one) when defined and return it after
+     * their last read.
+     */
     private List<INDArray> plan(Map<Integer, Shaped> traced, INDArray[] out) {
         // a view keeps its source's buffer alive: descending order carries chains of views to their root
         List<Integer> views = new ArrayList<>(viewSource.keySet());

@@ -56,9 +56,9 @@ final class RevDeqOpRuntime extends DeqRuntime {
         private INDArray input;
 
         @SuppressWarnings("try")
-        void keep(INDArray input, INDArray run, RevDeqLoops.Solve s) {
+        void keep(INDArray input, RevDeqLoops.Solve s) {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                x = into(x, run);
+                x = into(x, input);
                 z = into(z, s.z());
                 y = into(y, s.y());
                 steps = into(steps, s.steps());
@@ -92,28 +92,12 @@ final class RevDeqOpRuntime extends DeqRuntime {
         kept.input = null;
     }
 
-    /**
-     * A batch of one runs as two copies of the sample: the planned executor sizes the loops' buffers
-     * with SameDiff's shape functions, which in M2.1 turn some one-element results ([1]) into
-     * scalars that the native kernels then refuse. Samples are independent, so the copy changes
-     * nothing but the cost; its output gradient is zero.
-     */
-    private static INDArray padded(INDArray a) {
-        return a.size(0) == 1 ? Nd4j.concat(0, a, a.dup()) : a;
-    }
-
-    private static INDArray unpadded(INDArray a, long batch) {
-        return batch == 1 && a.size(0) == 2 ? a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)) : a;
-    }
-
     @Override
     INDArray solve(INDArray x, boolean training) {
-        long batch = x.size(0);
-        INDArray run = padded(x);
         boolean newShape = loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
         RevDeqLoops.Solve s;
         try {
-            s = loopsFor(run).solve(run, parameterViews());
+            s = loopsFor(x).solve(x, parameterViews());
         } catch (RuntimeException e) {
             if (!newShape) {
                 throw e;
@@ -123,15 +107,15 @@ final class RevDeqOpRuntime extends DeqRuntime {
             loops = null;
             throw shapeError(x, e);
         }
-        int[] steps = Arrays.copyOf(s.steps().toIntVector(), (int) batch);
-        double[] residual = Arrays.copyOf(s.residual().toDoubleVector(), (int) batch);
+        int[] steps = s.steps().toIntVector();
+        double[] residual = s.residual().toDoubleVector();
         int most = Arrays.stream(steps).max().orElse(0);
         solved(new SolverStats(steps, residual, residual, List.of(), 1 + 2 * most, tol));
         if (training) {
             // the backward pass reads x after DL4J may have reused x's workspace
-            kept.keep(x, run, s);
+            kept.keep(x, s);
         }
-        return unpadded(s.z(), batch);
+        return s.z();
     }
 
     @Override
@@ -139,9 +123,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
         if (kept.input != x) {
             solve(x, true);
         }
-        long batch = x.size(0);
-        INDArray gz = batch == 1 ? Nd4j.concat(0, epsilon, Nd4j.zerosLike(epsilon)) : epsilon;
-        RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, gz);
+        RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
         List<ParamSpec> specs = graphCell.parameters();
         for (int i = 0; i < specs.size(); i++) {
             gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
@@ -151,7 +133,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
         driftCheck.apply(drift, most, revDeq.beta());
         // each reverse step evaluates the cell twice, each evaluation serving its VJP too
         differentiated(new BackwardStats(2 * most, OptionalDouble.of(drift), Optional.empty()));
-        return unpadded(r.gx(), batch);
+        return r.gx();
     }
 
     /** The loops for x's per-sample shape, built when that shape is new. */

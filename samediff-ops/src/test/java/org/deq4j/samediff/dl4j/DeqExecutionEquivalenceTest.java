@@ -81,6 +81,10 @@ class DeqExecutionEquivalenceTest {
         assertTrue(Arrays.stream(r.opSteps()).max().orElseThrow() < 30, "converged: " + Arrays.toString(r.opSteps()));
     }
 
+    /**
+     * A batch of one: the planned executor once handed a freed scalar buffer to a one-element value
+     * while tracing the loops, and the op failed on its first run.
+     */
     @Test
     void batchOfOneAgrees() {
         DeqConfig config = DeqConfig.builder().maxSteps(3).tol(1e-300).precision(PrecisionPolicy.DOUBLE).build();
