@@ -17,12 +17,12 @@ import org.deq4j.lm.corpus.TokenizedCorpus;
 import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
-import org.deq4j.lm.model.GradientMode;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.train.AdamW;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
-import org.deq4j.zoo.model.GradientStrategy;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.zoo.model.ImplicitResNet;
 import org.deq4j.zoo.model.ZooData;
 import org.deq4j.zoo.model.ZooPreset;
@@ -118,7 +118,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     private TrainBenchmark.Result languageModel(Map<String, Object> out) {
         DeqLanguageModelConfig base = DeqLanguageModelConfig.preset(preset);
         LmRunSettings run = new LmRunSettings(preset, base.tokenizer(), Optional.ofNullable(data),
-                batchSize != null ? batchSize : base.batchSize(), seed, GradientMode.parse(gradient));
+                batchSize != null ? batchSize : base.batchSize(), seed, GradientStrategy.parse(gradient));
         DeqLanguageModelConfig model = run.model();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);

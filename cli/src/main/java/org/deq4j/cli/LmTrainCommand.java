@@ -24,7 +24,7 @@ import org.deq4j.lm.eval.LanguageModelScore;
 import org.deq4j.lm.eval.Perplexity;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
-import org.deq4j.lm.model.GradientMode;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.ProgressMode;
@@ -107,7 +107,7 @@ final class LmTrainCommand implements Callable<Integer> {
         LmRunSettings run = resume != null ? LmRunSettings.read(resume)
                 : new LmRunSettings(preset, tokenizer != null ? tokenizer : DeqLanguageModelConfig.preset(preset).tokenizer(),
                         Optional.ofNullable(data), batchSize != null ? batchSize
-                        : DeqLanguageModelConfig.preset(preset).batchSize(), seed, GradientMode.parse(gradient));
+                        : DeqLanguageModelConfig.preset(preset).batchSize(), seed, GradientStrategy.parse(gradient));
         DeqLanguageModelConfig model = run.model();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
@@ -116,7 +116,7 @@ final class LmTrainCommand implements Callable<Integer> {
                 : validation;
         console.printf(Locale.ROOT, "model %s: %,d parameters (T %d, d %d, %d heads, MLP %d, beta %.2f, %d steps, tol %.0e),"
                         + " gradient %s%n", model.name(), model.parameterCount(), model.contextLength(), model.dModel(),
-                model.heads(), model.mlpHidden(), model.beta(), model.maxSteps(), model.tol(), run.gradient().label());
+                model.heads(), model.mlpHidden(), model.beta(), model.maxSteps(), model.tol(), run.gradient().id());
         console.printf("data %s, tokenizer %s; %s; %s%n", corpus.corpusName(), corpus.tokenizerName(), LmRuns.describe(train),
                 LmRuns.describe(validation));
         console.flush();
@@ -163,7 +163,7 @@ final class LmTrainCommand implements Callable<Integer> {
         json.put("parameters", model.parameterCount());
         json.put("corpus", corpus.corpusName());
         json.put("tokenizer", corpus.tokenizerName());
-        json.put("gradient", run.gradient().label());
+        json.put("gradient", run.gradient().id());
         json.put("batchSize", model.batchSize());
         json.put("contextLength", model.contextLength());
         json.put("stopReason", result.reason().toString());

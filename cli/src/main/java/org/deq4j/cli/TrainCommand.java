@@ -24,7 +24,7 @@ import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
-import org.deq4j.zoo.model.GradientStrategy;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.zoo.model.ImplicitResNet;
 import org.deq4j.zoo.model.ZooData;
 import org.deq4j.zoo.model.ZooPreset;

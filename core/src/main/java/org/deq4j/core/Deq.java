@@ -3,6 +3,7 @@ package org.deq4j.core;
 import java.util.Objects;
 
 import org.deq4j.core.adjoint.DeqSolution;
+import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.solver.ReversibleSolver;
@@ -17,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Deq deq = Deq.reversible(0.8, 4);
  * DeqSolution sol = deq.solve(cell, x);          // sol.z(): the fixed point, sol.stats(): per-sample stats
  * DeqGradients g = sol.backward(dLdz);           // g.gx(), g.gParams()
+ * FixedPoint p = deq.infer(cell, x);             // no gradient: the same z*, nothing kept
  * }</pre>
  *
  * Instances are immutable and may be shared between threads; each solve is independent.
@@ -64,11 +66,37 @@ public final class Deq {
      * @throws DivergenceException if the state becomes NaN or Inf
      */
     public DeqSolution solve(Cell cell, State x, State z0) {
+        requireSameBatch(x, z0);
+        return config.adjoint().solve(config.precision().wrap(cell), x,
+                z0.castTo(config.precision().stateType()), config.solver(), config.stop());
+    }
+
+    /**
+     * Solves from {@code z0 = 0} without a gradient: the same solver and stopping rule as {@link #solve},
+     * so the same z*, but the adjoint is not involved and nothing is kept for a backward pass (no
+     * trajectory, no initial state). For evaluation and generation.
+     */
+    public FixedPoint infer(Cell cell, State x) {
+        return infer(cell, x, cell.initialState(x, config.precision().stateType()));
+    }
+
+    /**
+     * {@link #infer(Cell, State)} from a given initial state (a warm start), cast to the state type.
+     *
+     * @throws ShapeMismatchException if {@code z0} and {@code x} disagree on batch size or the cell's
+     *         output is not shaped like {@code z0}
+     * @throws DivergenceException if the state becomes NaN or Inf
+     */
+    public FixedPoint infer(Cell cell, State x, State z0) {
+        requireSameBatch(x, z0);
+        return FixedPoint.solve(config.precision().wrap(cell), x, z0.castTo(config.precision().stateType()),
+                config.solver(), config.stop());
+    }
+
+    private static void requireSameBatch(State x, State z0) {
         if (z0.batchSize() != x.batchSize()) {
             throw new ShapeMismatchException("initial state has batch size " + z0.batchSize()
                     + " but the injection has " + x.batchSize());
         }
-        return config.adjoint().solve(config.precision().wrap(cell), x,
-                z0.castTo(config.precision().stateType()), config.solver(), config.stop());
     }
 }

@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.cli.bench.MemoryBenchmark.Method;
 import org.deq4j.cli.bench.MemoryBenchmark.Settings;
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
@@ -87,8 +88,8 @@ sealed interface TrainingStep extends AutoCloseable {
             SDVariable in = sd.placeHolder("x", DataType.FLOAT, -1, s.channels(), s.size(), s.size());
             List<SDVariable> theta = CellParameters.create(sd, cell, "", s.seed(), DataType.FLOAT);
             SDVariable z = m == Method.SAMEDIFF_REVERSIBLE
-                    ? RevDeq.builder().cell(cell).beta(s.beta()).maxSteps(steps).tol(TOL)
-                            .stateType(DataType.FLOAT).computeType(DataType.FLOAT).build().apply(sd, in, theta)
+                    ? RevDeq.of(cell, GradientStrategy.REVERSIBLE.config(steps, s.beta(), TOL).toBuilder()
+                            .precision(PrecisionPolicy.FLOAT).build()).apply(sd, in, theta)
                     : UnrolledRevDeq.apply(sd, cell, in, theta, s.beta(), steps);
             SDVariable l = z.mul(z).mean();
             l.markAsLoss();

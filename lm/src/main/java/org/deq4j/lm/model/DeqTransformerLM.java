@@ -10,9 +10,11 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deq4j.samediff.compat.OneDnnLayerHelpers;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
 import org.nd4j.linalg.activations.Activation;
@@ -64,19 +66,19 @@ public final class DeqTransformerLM {
     /**
      * The graph configuration.
      *
-     * @param model     sizes, solver settings, optimiser settings
-     * @param gradient  how the DEQ is differentiated
-     * @param seed      seed of every parameter initialisation
-     * @param dataType  the network's floating-point type (float32 for training; float64 for gradient checks)
-     * @param precision solver state and cell compute types; the compute type must equal {@code dataType}
-     * @throws InvalidConfigException if the precision's compute type differs from {@code dataType}
+     * @param model    sizes and optimiser settings (its solver settings are {@code deq}'s business here)
+     * @param deq      the DEQ's solver, adjoint, stopping rule and precision, usually
+     *                 {@link #deqConfig(DeqLanguageModelConfig, GradientStrategy)}
+     * @param seed     seed of every parameter initialisation
+     * @param dataType the network's floating-point type (float32 for training; float64 for gradient checks)
+     * @throws InvalidConfigException if the DEQ's compute type differs from {@code dataType}
      */
-    public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, GradientMode gradient,
-            long seed, DataType dataType, PrecisionPolicy precision) {
+    public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, DeqConfig deq,
+            long seed, DataType dataType) {
         Objects.requireNonNull(model, "model");
-        Objects.requireNonNull(gradient, "gradient");
-        if (precision.computeType() != dataType) {
-            throw new InvalidConfigException("the DEQ's compute type " + precision.computeType()
+        Objects.requireNonNull(deq, "deq");
+        if (deq.precision().computeType() != dataType) {
+            throw new InvalidConfigException("the DEQ's compute type " + deq.precision().computeType()
                     + " must equal the network data type " + dataType);
         }
         int t = model.contextLength();
@@ -91,7 +93,7 @@ public final class DeqTransformerLM {
                         .hasBias(false).outputDataFormat(RNNFormat.NWC)
                         .weightInit(new NormalDistribution(0, INIT_STD)).build(), INPUT)
                 .addLayer(POSITION, new PositionEmbeddingLayer(t, d, seed + 1), EMBED)
-                .addVertex(DEQ, DeqVertex.builder().cell(model.cell()).deq(gradient.deqConfig(model, precision))
+                .addVertex(DEQ, DeqVertex.builder().cell(model.cell()).deq(deq)
                         .seed(seed + 2).build(), POSITION)
                 .addLayer(HEAD, new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(d).nOut(model.vocabSize())
                         .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NWC)
@@ -106,8 +108,14 @@ public final class DeqTransformerLM {
      *
      * @see #configuration
      */
-    public static ComputationGraph create(DeqLanguageModelConfig model, GradientMode gradient, long seed) {
-        return create(configuration(model, gradient, seed, DataType.FLOAT, PrecisionPolicy.MIXED));
+    public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
+        return create(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT));
+    }
+
+    /** The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED}. */
+    public static DeqConfig deqConfig(DeqLanguageModelConfig model, GradientStrategy gradient) {
+        return gradient.config(model.maxSteps(), model.beta(), model.tol()).toBuilder()
+                .precision(PrecisionPolicy.MIXED).build();
     }
 
     /** An initialised graph of {@code conf}, with {@link TransformerCell} registered. */

@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Properties;
 
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.corpus.Corpora;
 import org.deq4j.lm.corpus.Corpus;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
-import org.deq4j.lm.model.GradientMode;
 import org.deq4j.lm.token.Tokenizer;
 
 /**
@@ -32,7 +32,7 @@ import org.deq4j.lm.token.Tokenizer;
  * @param gradient  how the DEQ is differentiated
  */
 public record LmRunSettings(String preset, String tokenizer, Optional<Path> data, int batchSize, long seed,
-        GradientMode gradient) {
+        GradientStrategy gradient) {
 
     /** File name inside a run's output directory. */
     public static final String FILE_NAME = "lm-run.properties";
@@ -73,7 +73,7 @@ public record LmRunSettings(String preset, String tokenizer, Optional<Path> data
         data.ifPresent(d -> p.setProperty("data", d.toAbsolutePath().toString()));
         p.setProperty("batchSize", Integer.toString(batchSize));
         p.setProperty("seed", Long.toString(seed));
-        p.setProperty("gradient", gradient.label());
+        p.setProperty("gradient", gradient.id());
         try {
             Files.createDirectories(dir);
             try (Writer w = Files.newBufferedWriter(dir.resolve(FILE_NAME), StandardCharsets.UTF_8)) {
@@ -103,7 +103,7 @@ public record LmRunSettings(String preset, String tokenizer, Optional<Path> data
             return new LmRunSettings(required(p, file, "preset"), required(p, file, "tokenizer"),
                     Optional.ofNullable(p.getProperty("data")).map(Path::of),
                     Integer.parseInt(required(p, file, "batchSize")), Long.parseLong(required(p, file, "seed")),
-                    GradientMode.parse(required(p, file, "gradient")));
+                    GradientStrategy.parse(required(p, file, "gradient")));
         } catch (NumberFormatException e) {
             throw new InvalidConfigException(file + ": " + e.getMessage());
         }

@@ -11,7 +11,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.model.DeqTransformerLMTest;
-import org.deq4j.lm.model.GradientMode;
+import org.deq4j.core.GradientStrategy;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -49,7 +49,7 @@ class SamplerTest {
 
     @Test
     void generationIsDeterministicForASeedAndRespectsTopK() {
-        ComputationGraph g = DeqTransformerLM.create(DeqTransformerLMTest.tinyConfig(), GradientMode.REVERSIBLE, 3);
+        ComputationGraph g = DeqTransformerLM.create(DeqTransformerLMTest.tinyConfig(), GradientStrategy.REVERSIBLE, 3);
         TextGenerator gen = new TextGenerator(g);
         int[] prompt = {1, 2, 3};
         Sampler sampler = new Sampler(1.0, 2);

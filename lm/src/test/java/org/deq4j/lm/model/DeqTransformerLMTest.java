@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
+import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,9 +31,14 @@ public class DeqTransformerLMTest {
                 0.5, 1e-300, 4, BATCH, 1e-2, 0, 1);
     }
 
-    static ComputationGraph model(GradientMode mode) {
-        return DeqTransformerLM.create(DeqTransformerLM.configuration(tinyConfig(), mode, 7, DataType.DOUBLE,
-                PrecisionPolicy.DOUBLE));
+    static ComputationGraph model(GradientStrategy strategy) {
+        return model(DeqTransformerLM.deqConfig(tinyConfig(), strategy));
+    }
+
+    /** The tiny model in float64 with {@code deq}'s solver and adjoint. */
+    static ComputationGraph model(DeqConfig deq) {
+        return DeqTransformerLM.create(DeqTransformerLM.configuration(tinyConfig(),
+                deq.toBuilder().precision(PrecisionPolicy.DOUBLE).build(), 7, DataType.DOUBLE));
     }
 
     static INDArray randomTokens(long seed, int batch) {
@@ -50,7 +58,7 @@ public class DeqTransformerLMTest {
 
     @Test
     void outputIsNwcProbabilities() {
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         INDArray out = g.outputSingle(randomTokens(1, BATCH));
         assertArrayEquals(new long[] {BATCH, T, VOCAB}, out.shape());
         INDArray sums = out.sum(2);
@@ -62,7 +70,7 @@ public class DeqTransformerLMTest {
     /** Changing token k changes no output at positions < k (bit for bit) and does change position k. */
     @Test
     void causalEndToEnd() {
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         INDArray tokens = randomTokens(2, BATCH);
         INDArray base = g.outputSingle(tokens).dup();
         for (int k = 0; k < T; k++) {
@@ -83,17 +91,21 @@ public class DeqTransformerLMTest {
         }
     }
 
-    /** The whole model's gradient (every parameter) is the same with the reversible and unrolled adjoints. */
+    /**
+     * The whole model's gradient (every parameter) is the same with the reversible adjoint and with
+     * backpropagation through the same reversible iteration.
+     */
     @Test
     void reversibleGradientsEqualUnrolled() {
         DataSet ds = batch(3);
-        INDArray reversible = gradient(model(GradientMode.REVERSIBLE), ds);
-        INDArray unrolled = gradient(model(GradientMode.UNROLLED), ds);
+        DeqConfig revdeq = DeqTransformerLM.deqConfig(tinyConfig(), GradientStrategy.REVERSIBLE);
+        INDArray reversible = gradient(model(revdeq), ds);
+        INDArray unrolled = gradient(model(revdeq.toBuilder().adjoint(new UnrolledAdjoint()).build()), ds);
         double rel = reversible.sub(unrolled).norm2Number().doubleValue() / unrolled.norm2Number().doubleValue();
         assertTrue(unrolled.norm2Number().doubleValue() > 0);
         assertTrue(rel < 1e-9, "relative difference " + rel);
         // every part of the model receives gradient: embedding, positions, cell, head
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         g.setInputs(ds.getFeatures());
         g.setLabels(ds.getLabels());
         g.computeGradientAndScore();
@@ -112,7 +124,7 @@ public class DeqTransformerLMTest {
      */
     @Test
     void lossIsMeanTokenCrossEntropy() {
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         DataSet ds = batch(4);
         INDArray p = g.outputSingle(ds.getFeatures());
         double nll = 0;
@@ -127,7 +139,7 @@ public class DeqTransformerLMTest {
     /** The perplexity metric over a batch is exp(mean token NLL) = exp(DL4J score / T). */
     @Test
     void perplexityMetricMatchesTheScore() {
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         DataSet ds = batch(6);
         org.deq4j.train.Metric.Accumulator acc = org.deq4j.lm.eval.Perplexity.INSTANCE.start();
         acc.add(g.outputSingle(ds.getFeatures()), ds);
@@ -136,7 +148,7 @@ public class DeqTransformerLMTest {
 
     @Test
     void trainingLowersTheLoss() {
-        ComputationGraph g = model(GradientMode.REVERSIBLE);
+        ComputationGraph g = model(GradientStrategy.REVERSIBLE);
         DataSet ds = batch(5);
         double before = g.score(ds);
         for (int i = 0; i < 30; i++) {

@@ -11,7 +11,7 @@ import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.eval.Perplexity;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.model.DeqTransformerLMTest;
-import org.deq4j.lm.model.GradientMode;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
@@ -32,7 +32,7 @@ class LmResumeTest {
         }
         var model = DeqTransformerLMTest.tinyConfig();
         TrainerConfig first = config(dir, 3);
-        Trainer t1 = Trainer.create(DeqTransformerLM.create(model, GradientMode.REVERSIBLE, 1), first);
+        Trainer t1 = Trainer.create(DeqTransformerLM.create(model, GradientStrategy.REVERSIBLE, 1), first);
         TrainingResult r1 = t1.fit(iterator(tokens));
         assertEquals(3, r1.steps());
         INDArray after3 = t1.graph().params().dup();

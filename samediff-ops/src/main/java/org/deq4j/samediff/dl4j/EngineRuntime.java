@@ -8,7 +8,7 @@ import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.adjoint.DeqGradients;
 import org.deq4j.core.adjoint.DeqSolution;
-import org.deq4j.core.adjoint.PhantomAdjoint;
+import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.state.State;
@@ -23,12 +23,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code DeqSolution.backward(epsilon)}, with the cell a {@link GraphCellAdapter SameDiff cell} over
  * the parameter views. Runs every solver and adjoint. A training solve keeps its {@link DeqSolution}
  * (with whatever the adjoint keeps: nothing for implicit and phantom, the initial state for
- * reversible, the trajectory for unrolled) until the backward pass; an inference solve uses the same
- * solver and stopping rule with the phantom adjoint, which keeps nothing.
+ * reversible, the trajectory for unrolled) until the backward pass; an inference solve is
+ * {@link Deq#infer}: the same solver and stopping rule, no adjoint, nothing kept.
  */
 final class EngineRuntime extends DeqRuntime {
-    private final Deq trainingDeq;
-    private final Deq inferenceDeq;
+    private final Deq deq;
     private SameDiffCell cell;
     private long[] cellInjectionShape;
     private DeqSolution solution;
@@ -37,8 +36,7 @@ final class EngineRuntime extends DeqRuntime {
     EngineRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
                   DataType dataType) {
         super(name, graphCell, config, paramTable, dataType);
-        this.trainingDeq = Deq.of(config);
-        this.inferenceDeq = Deq.of(config.toBuilder().adjoint(new PhantomAdjoint(1, 1.0)).build());
+        this.deq = Deq.of(config);
     }
 
     @Override
@@ -54,18 +52,20 @@ final class EngineRuntime extends DeqRuntime {
 
     @Override
     INDArray solve(INDArray x, boolean training) {
-        // The kept solution reads x in the backward pass, after DL4J may have reused x's workspace.
-        DeqSolution s = solve(training ? trainingDeq : inferenceDeq, training ? x.dup() : x);
-        if (training) {
-            solution = s;
-            solvedInput = x;
+        if (!training) {
+            FixedPoint p = deq.infer(cellFor(x), State.of(x));
+            solved(p.stats());
+            return p.z().part(0);
         }
-        return s.z().part(0);
+        // The kept solution reads x in the backward pass, after DL4J may have reused x's workspace.
+        solution = solve(x.dup());
+        solvedInput = x;
+        return solution.z().part(0);
     }
 
     @Override
     INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable) {
-        DeqSolution s = solution != null && solvedInput == x ? solution : solve(trainingDeq, x.dup());
+        DeqSolution s = solution != null && solvedInput == x ? solution : solve(x.dup());
         DeqGradients g = s.backward(State.of(epsilon));
         differentiated(g.stats());
         List<ParamSpec> specs = graphCell.parameters();
@@ -75,7 +75,7 @@ final class EngineRuntime extends DeqRuntime {
         return g.gx().part(0);
     }
 
-    private DeqSolution solve(Deq deq, INDArray x) {
+    private DeqSolution solve(INDArray x) {
         DeqSolution s = deq.solve(cellFor(x), State.of(x));
         solved(s.stats());
         return s;

@@ -3,7 +3,6 @@ package org.deq4j.samediff.op;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
@@ -25,14 +24,16 @@ import org.nd4j.linalg.api.buffer.DataType;
  * differentiated by the exact reversible backward with the trajectory rebuilt, not stored.
  *
  * <pre>{@code
- * RevDeq deq = RevDeq.builder().cell(new MlpCell(64, 32)).beta(0.8).maxSteps(4).build();
+ * RevDeq deq = RevDeq.of(new MlpCell(64, 32), GradientStrategy.REVERSIBLE.config(4, 0.8, 1e-6));
  * List<SDVariable> theta = RevDeq.createParameters(sd, deq.cell(), "deq_", 42, DataType.FLOAT);
  * SDVariable z = deq.apply(sd, x, theta);       // then use z in the rest of the graph
  * }</pre>
  *
  * The graph then works with {@code calculateGradients}, {@code fit} and {@code save}/{@code load}:
  * both the forward solve and the backward pass are SameDiff while loops inside two custom ops
- * ({@link RevDeqForwardOp}, {@link RevDeqBackwardOp}). Instances are immutable.
+ * ({@link RevDeqForwardOp}, {@link RevDeqBackwardOp}). It is configured by a core {@link DeqConfig},
+ * restricted to the pair it runs (reversible solver and adjoint, relative stopping). Instances are
+ * immutable.
  */
 public final class RevDeq {
     static {
@@ -40,37 +41,23 @@ public final class RevDeq {
     }
 
     private final GraphCell cell;
+    private final DeqConfig config;
     private final double beta;
-    private final int maxSteps;
-    private final double tol;
-    private final DataType stateType;
-    private final DataType computeType;
     private final long[] injectionShape;
 
-    private RevDeq(Builder b) {
-        this.cell = Objects.requireNonNull(b.cell, "cell: set it with builder().cell(...)");
-        this.beta = b.beta;
-        this.maxSteps = b.maxSteps;
-        this.tol = b.tol;
-        this.stateType = b.stateType;
-        this.computeType = b.computeType;
-        this.injectionShape = b.injectionShape == null ? null : b.injectionShape.clone();
+    private RevDeq(GraphCell cell, DeqConfig config, double beta, long[] injectionShape) {
+        this.cell = cell;
+        this.config = config;
+        this.beta = beta;
+        this.injectionShape = injectionShape;
         spec(new long[] {-1}); // validates the settings now rather than at apply time
-    }
-
-    /**
-     * A builder with the RevDEQ vision defaults: β = 0.8, 4 steps, tolerance 1e-6, float64 state,
-     * float32 cell.
-     */
-    public static Builder builder() {
-        return new Builder();
     }
 
     /**
      * The layer for {@code cell} configured by a core {@link DeqConfig}: its β, step budget,
      * tolerance and precision.
      *
-     * @throws InvalidConfigException if the configuration is not the reversible pair (solver and
+     * @throws InvalidConfigException if the cell is missing, or the configuration is not the reversible pair (solver and
      *         adjoint 'reversible') with a relative tolerance, the only solve this op runs
      */
     public static RevDeq of(GraphCell cell, DeqConfig config) {
@@ -83,12 +70,28 @@ public final class RevDeq {
             throw new InvalidConfigException("the RevDEQ op stops on the relative residual; the configuration asks for"
                     + " stop mode " + config.stop().mode());
         }
-        return builder().cell(cell).beta(rev.beta()).maxSteps(config.stop().maxSteps()).tol(config.stop().tol())
-                .stateType(config.precision().stateType()).computeType(config.precision().computeType()).build();
+        if (cell == null) {
+            throw new InvalidConfigException("RevDeq needs a cell");
+        }
+        return new RevDeq(cell, config, rev.beta(), null);
+    }
+
+    /**
+     * This layer for injections whose shape SameDiff does not know, i.e. anything but a placeholder or
+     * variable (for example the output of another RevDEQ layer): {@code shape} is the injection's shape,
+     * its batch dimension ignored. By default the shape of x is used.
+     */
+    public RevDeq withInjectionShape(long... shape) {
+        return new RevDeq(cell, config, beta, shape.clone());
     }
 
     public GraphCell cell() {
         return cell;
+    }
+
+    /** The configuration this layer was made from. */
+    public DeqConfig config() {
+        return config;
     }
 
     /** Relaxation β of the reversible solver. */
@@ -98,22 +101,22 @@ public final class RevDeq {
 
     /** Step budget of the forward solve. */
     public int maxSteps() {
-        return maxSteps;
+        return config.stop().maxSteps();
     }
 
     /** Relative residual at which a sample stops. */
     public double tol() {
-        return tol;
+        return config.stop().tol();
     }
 
     /** Data type of y, z and their gradients. */
     public DataType stateType() {
-        return stateType;
+        return config.precision().stateType();
     }
 
     /** Data type the cell computes in. */
     public DataType computeType() {
-        return computeType;
+        return config.precision().computeType();
     }
 
     /**
@@ -141,7 +144,7 @@ public final class RevDeq {
         if (xShape == null) {
             throw new ShapeMismatchException("the shape of injection '" + x.name() + "' is unknown (SameDiff only knows"
                     + " the shapes of placeholders and variables): RevDEQ needs it up to the batch dimension to shape"
-                    + " the state; set it with RevDeq.builder().injectionShape(...)");
+                    + " the state; set it with RevDeq.withInjectionShape(...)");
         }
         long[] in = xShape.clone();
         in[0] = -1;
@@ -253,7 +256,7 @@ public final class RevDeq {
     }
 
     private RevDeqSpec spec(long[] stateShape) {
-        return new RevDeqSpec(cell, beta, maxSteps, tol, stateType, computeType, stateShape);
+        return new RevDeqSpec(cell, beta, maxSteps(), tol(), stateType(), computeType(), stateShape);
     }
 
     /**
@@ -277,71 +280,5 @@ public final class RevDeq {
      * @param y0      the rebuilt y_0, likewise
      */
     public record Reverse(SDVariable gx, List<SDVariable> gParams, SDVariable z0, SDVariable y0) {
-    }
-
-    /** Builder of {@link RevDeq}; see {@link RevDeq#builder()} for the defaults. */
-    public static final class Builder {
-        private GraphCell cell;
-        private double beta = 0.8;
-        private int maxSteps = 4;
-        private double tol = 1e-6;
-        private DataType stateType = DataType.DOUBLE;
-        private DataType computeType = DataType.FLOAT;
-        private long[] injectionShape;
-
-        private Builder() {
-        }
-
-        public Builder cell(GraphCell cell) {
-            this.cell = cell;
-            return this;
-        }
-
-        /** Relaxation in (0, 2), not 1. */
-        public Builder beta(double beta) {
-            this.beta = beta;
-            return this;
-        }
-
-        public Builder maxSteps(int maxSteps) {
-            this.maxSteps = maxSteps;
-            return this;
-        }
-
-        /** Relative residual at which a sample stops. */
-        public Builder tol(double tol) {
-            this.tol = tol;
-            return this;
-        }
-
-        /** Data type of y, z and their gradients; float64 keeps the reverse reconstruction exact. */
-        public Builder stateType(DataType stateType) {
-            this.stateType = stateType;
-            return this;
-        }
-
-        /** Data type the cell (and its parameters) compute in. */
-        public Builder computeType(DataType computeType) {
-            this.computeType = computeType;
-            return this;
-        }
-
-        /**
-         * The injection's shape (the batch dimension is ignored), for injections whose shape SameDiff
-         * does not know, i.e. anything but a placeholder or variable: for example the output of
-         * another RevDEQ layer. By default the shape of x is used.
-         */
-        public Builder injectionShape(long... shape) {
-            this.injectionShape = shape.clone();
-            return this;
-        }
-
-        /** @throws InvalidConfigException if a setting is out of range */
-        public RevDeq build() {
-            if (cell == null) {
-                throw new InvalidConfigException("RevDeq needs a cell: builder().cell(...)");
-            }
-            return new RevDeq(this);
-        }
     }
 }

@@ -130,8 +130,7 @@ class RevDeqConvCellTest {
             params.add(sd.var("p_" + specs.get(i).name(), values.get(i).dup()));
         }
         SDVariable z = op
-                ? RevDeq.builder().cell(CELL).beta(beta).maxSteps(steps).tol(1e-300).stateType(DataType.DOUBLE)
-                        .computeType(DataType.DOUBLE).build().apply(sd, x, params)
+                ? RevDeq.of(CELL, RevDeqFixture.float64(beta, steps, 1e-300)).apply(sd, x, params)
                 : UnrolledRevDeq.apply(sd, CELL, x, params, beta, steps);
         z.mul(sd.constant("c", C)).sum().markAsLoss();
         return new Graph(sd, z, params);

@@ -59,8 +59,7 @@ class RevDeqDl4jLayerTest {
 
         @Override
         public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> params, SDVariable mask) {
-            RevDeq deq = RevDeq.builder().cell(new MlpCell(nOut, nIn)).beta(0.8).maxSteps(3).tol(1e-12)
-                    .stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build();
+            RevDeq deq = RevDeq.of(new MlpCell(nOut, nIn), RevDeqFixture.float64(0.8, 3, 1e-12));
             SDVariable z = deq.apply(sd, input, List.of(params.get("W"), params.get("U"), params.get("b")));
             // M2.1's ExternalErrorsFunction, through which DL4J feeds the layer's output gradient, doubles
             // that gradient (docs/samediff-limitations.md #7): z/2 + stopGradient(z/2) is z forward and

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.adjoint.DeqGradients;
 import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
@@ -56,12 +57,17 @@ final class RevDeqFixture {
         List<INDArray> p = coreCell.parameters();
         List<SDVariable> params = List.of(sd.var("W", p.get(0).dup()), sd.var("U", p.get(1).dup()),
                 sd.var("b", p.get(2).dup()));
-        RevDeq deq = RevDeq.builder().cell(new MlpCell(STATE, INPUT)).beta(beta).maxSteps(steps).tol(tol)
-                .stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build();
+        RevDeq deq = RevDeq.of(new MlpCell(STATE, INPUT), float64(beta, steps, tol));
         outputs = deq.solve(sd, xv, params);
         z = outputs.z();
         loss = z.mul(sd.constant("c", c)).sum();
         loss.markAsLoss();
+    }
+
+    /** RevDEQ's configuration with a float64 state and cell. */
+    static DeqConfig float64(double beta, int steps, double tol) {
+        return GradientStrategy.REVERSIBLE.config(steps, beta, tol).toBuilder().precision(PrecisionPolicy.DOUBLE)
+                .build();
     }
 
     Map<String, INDArray> placeholders() {

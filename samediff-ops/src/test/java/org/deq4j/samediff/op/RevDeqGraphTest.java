@@ -13,6 +13,7 @@ import java.util.Map;
 
 import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.adjoint.DeqGradients;
 import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
@@ -65,16 +66,15 @@ class RevDeqGraphTest {
     void twoStackedLayersHaveCorrectGradients() {
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 3);
-        RevDeq.Builder b = RevDeq.builder().beta(0.8).maxSteps(3).tol(1e-12).stateType(DataType.DOUBLE)
-                .computeType(DataType.DOUBLE);
+        DeqConfig config = RevDeqFixture.float64(0.8, 3, 1e-12);
         MlpCell c1 = new MlpCell(4, 3);
         MlpCell c2 = new MlpCell(5, 4);
         List<SDVariable> p1 = RevDeq.createParameters(sd, c1, "a_", 1, DataType.DOUBLE);
         List<SDVariable> p2 = RevDeq.createParameters(sd, c2, "b_", 2, DataType.DOUBLE);
         p1.get(0).getArr().muli(0.5);
         p2.get(0).getArr().muli(0.5);
-        SDVariable z1 = b.cell(c1).build().apply(sd, x, p1);
-        SDVariable z2 = b.cell(c2).injectionShape(-1, 4).build().apply(sd, z1, p2);
+        SDVariable z1 = RevDeq.of(c1, config).apply(sd, x, p1);
+        SDVariable z2 = RevDeq.of(c2, config).withInjectionShape(-1, 4).apply(sd, z1, p2);
         SDVariable loss = z2.mul(sd.constant(Nd4j.createFromArray(new double[][] {{1, -2, 3, 0.5, -1}, {0.3, 2, -1, 1, 4}}))).sum();
         loss.markAsLoss();
         Map<String, INDArray> ph = Map.of("x", Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(4),
@@ -101,8 +101,7 @@ class RevDeqGraphTest {
         MlpCell cell = new MlpCell(4, 4);
         List<SDVariable> p = RevDeq.createParameters(sd, cell, "r_", 6, DataType.DOUBLE);
         p.get(0).getArr().muli(0.5);
-        SDVariable z = RevDeq.builder().cell(cell).beta(1.2).maxSteps(4).tol(1e-12).stateType(DataType.DOUBLE)
-                .computeType(DataType.DOUBLE).build().apply(sd, x, p);
+        SDVariable z = RevDeq.of(cell, RevDeqFixture.float64(1.2, 4, 1e-12)).apply(sd, x, p);
         SDVariable out = x.add(z);
         SDVariable loss = out.mul(out).sum();
         loss.markAsLoss();
@@ -130,8 +129,8 @@ class RevDeqGraphTest {
         List<INDArray> p = f.coreCell.parameters();
         List<SDVariable> params = List.of(sd.constant("Wc", p.get(0).dup()), sd.var("U", p.get(1).dup()),
                 sd.var("b", p.get(2).dup()));
-        SDVariable z = RevDeq.builder().cell(new MlpCell(RevDeqFixture.STATE, RevDeqFixture.INPUT)).beta(0.8).maxSteps(4)
-                .tol(1e-10).stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build().apply(sd, x, params);
+        SDVariable z = RevDeq.of(new MlpCell(RevDeqFixture.STATE, RevDeqFixture.INPUT),
+                RevDeqFixture.float64(0.8, 4, 1e-10)).apply(sd, x, params);
         z.mul(sd.constant("c", f.c)).sum().markAsLoss();
         assertEquals(0.0, maxAbs(sd.output(Map.of(), z.name()).get(z.name()).sub(f.output())), 1e-15);
         Map<String, INDArray> g2 = sd.calculateGradients(Map.of(), "U", "b");
@@ -194,7 +193,7 @@ class RevDeqGraphTest {
         List<INDArray> p = cell.parameters();
         List<SDVariable> params = List.of(sd.var("W", p.get(0).dup()), sd.var("U", p.get(1).dup()),
                 sd.var("b", p.get(2).dup()));
-        SDVariable z = RevDeq.builder().cell(new MlpCell(8, 5)).beta(0.8).maxSteps(4).build().apply(sd, xv, params);
+        SDVariable z = RevDeq.of(new MlpCell(8, 5), GradientStrategy.REVERSIBLE.config(4, 0.8, 1e-6)).apply(sd, xv, params);
         assertEquals(DataType.DOUBLE, z.dataType());
         z.mul(sd.constant(c)).sum().markAsLoss();
         Map<String, INDArray> ph = Map.of("x", x);
@@ -235,8 +234,9 @@ class RevDeqGraphTest {
         List<INDArray> p = cell.parameters();
         List<SDVariable> params = List.of(sd.var("W", p.get(0).castTo(compute)), sd.var("U", p.get(1).castTo(compute)),
                 sd.var("b", p.get(2).castTo(compute)));
-        SDVariable z = RevDeq.builder().cell(new MlpCell((int) p.get(0).size(0), (int) x.size(1))).beta(0.8)
-                .maxSteps(steps).tol(1e-12).stateType(DataType.DOUBLE).computeType(compute).build().apply(sd, xv, params);
+        DeqConfig config = GradientStrategy.REVERSIBLE.config(steps, 0.8, 1e-12).toBuilder()
+                .precision(new PrecisionPolicy(DataType.DOUBLE, compute)).build();
+        SDVariable z = RevDeq.of(new MlpCell((int) p.get(0).size(0), (int) x.size(1)), config).apply(sd, xv, params);
         z.mul(sd.constant(c)).sum().markAsLoss();
         return sd.calculateGradients(Map.of("x", x.castTo(compute)), "W").get("W").castTo(DataType.DOUBLE);
     }
@@ -254,7 +254,7 @@ class RevDeqGraphTest {
         SDVariable label = sd.placeHolder("label", DataType.FLOAT, -1, 2);
         MlpCell cell = new MlpCell(8, 5);
         List<SDVariable> params = RevDeq.createParameters(sd, cell, "deq_", 7, DataType.FLOAT);
-        SDVariable z = RevDeq.builder().cell(cell).beta(0.8).maxSteps(2).build().apply(sd, xv, params);
+        SDVariable z = RevDeq.of(cell, GradientStrategy.REVERSIBLE.config(2, 0.8, 1e-6)).apply(sd, xv, params);
         SDVariable head = sd.var("head", Nd4j.randn(rng, new long[] {8, 2}).castTo(DataType.FLOAT).muli(0.3));
         SDVariable pred = z.castTo(DataType.FLOAT).mmul(head);
         SDVariable loss = sd.loss.meanSquaredError("loss", label, pred, null);

@@ -2,12 +2,17 @@ package org.deq4j.samediff.op;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
 
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.StopMode;
 import org.deq4j.samediff.cell.MlpCell;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -20,18 +25,24 @@ class RevDeqValidationTest {
     @Test
     void rejectsOutOfRangeSettings() {
         MlpCell cell = new MlpCell(4, 3);
-        assertThrows(InvalidConfigException.class, () -> RevDeq.builder().cell(cell).beta(2.0).build());
-        assertThrows(InvalidConfigException.class, () -> RevDeq.builder().cell(cell).maxSteps(0).build());
-        assertThrows(InvalidConfigException.class, () -> RevDeq.builder().cell(cell).tol(0).build());
-        assertThrows(InvalidConfigException.class, () -> RevDeq.builder().cell(cell).stateType(DataType.INT).build());
-        assertThrows(InvalidConfigException.class, () -> RevDeq.builder().build());
+        DeqConfig revdeq = GradientStrategy.REVERSIBLE.config(4, 0.8, 1e-6);
+        assertThrows(InvalidConfigException.class, () -> RevDeq.of(null, revdeq));
+        InvalidConfigException pair = assertThrows(InvalidConfigException.class,
+                () -> RevDeq.of(cell, GradientStrategy.PHANTOM.config(4, 0.8, 1e-6)));
+        assertTrue(pair.getMessage().contains("fixed_point") || pair.getMessage().contains("phantom"),
+                pair.getMessage());
+        InvalidConfigException absolute = assertThrows(InvalidConfigException.class,
+                () -> RevDeq.of(cell, revdeq.toBuilder().stopMode(StopMode.ABSOLUTE).build()));
+        assertTrue(absolute.getMessage().contains("ABSOLUTE"), absolute.getMessage());
+        assertThrows(InvalidConfigException.class, () -> RevDeq.of(cell,
+                revdeq.toBuilder().precision(new PrecisionPolicy(DataType.INT, DataType.FLOAT)).build()));
     }
 
     @Test
     void rejectsWrongParametersAndUnknownShapes() {
         SameDiff sd = SameDiff.create();
         MlpCell cell = new MlpCell(4, 3);
-        RevDeq deq = RevDeq.builder().cell(cell).build();
+        RevDeq deq = RevDeq.of(cell, GradientStrategy.REVERSIBLE.config(4, 0.8, 1e-6));
         List<SDVariable> params = RevDeq.createParameters(sd, cell, "p_", 1, DataType.FLOAT);
         SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, 3);
         assertThrows(ShapeMismatchException.class, () -> deq.apply(sd, x, params.subList(0, 2)));

@@ -6,8 +6,11 @@ import org.deeplearning4j.nn.conf.inputs.InputType
 import org.deeplearning4j.nn.conf.layers.DenseLayer
 import org.deeplearning4j.nn.conf.layers.OutputLayer
 import org.deeplearning4j.nn.graph.ComputationGraph
+import org.deq4j.core.Adjoints
 import org.deq4j.core.DeqConfig
+import org.deq4j.core.GradientStrategy
 import org.deq4j.core.InvalidConfigException
+import org.deq4j.core.deqConfig
 import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
@@ -127,5 +130,21 @@ class DeqVertexDslTest {
         }
         assertTrue(e.message!!.contains("reversible adjoint"), e.message)
         assertThrows<InvalidConfigException> { deqVertex { maxSteps = 2 } }
+    }
+
+    /** A vertex block takes deqConfig's settings: the same block body gives the same DeqConfig. */
+    @Test
+    fun vertexSettingsAreDeqConfigSettings() {
+        val config = deqConfig {
+            startFrom(GradientStrategy.IMPLICIT.config(6, 0.7, 1e-4))
+            precision = PrecisionPolicy.DOUBLE
+        }
+        val vertex = deqVertex {
+            cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5)
+            startFrom(GradientStrategy.IMPLICIT.config(6, 0.7, 1e-4))
+            precision = PrecisionPolicy.DOUBLE
+        }
+        assertEquals(DeqVertex.builder().cell(TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5)).deq(config).build(),
+            vertex)
     }
 }

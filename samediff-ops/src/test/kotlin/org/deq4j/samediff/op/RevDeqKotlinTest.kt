@@ -1,6 +1,8 @@
 package org.deq4j.samediff.op
 
 import org.deq4j.core.InvalidConfigException
+import org.deq4j.core.deqConfig
+import org.deq4j.core.precision.PrecisionPolicy
 import org.deq4j.samediff.cell.MlpCell
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertThrows
@@ -19,8 +21,12 @@ class RevDeqKotlinTest {
         val cell = MlpCell(6, 4)
         val theta = RevDeq.createParameters(sd, cell, "k_", 5, DataType.DOUBLE)
         theta[0].arr.muli(0.4) // keep W contractive
-        val deq = RevDeq.builder().cell(cell).beta(1.2).maxSteps(3).tol(1e-12)
-            .stateType(DataType.DOUBLE).computeType(DataType.DOUBLE).build()
+        val deq = RevDeq.of(cell, deqConfig {
+            solver { reversible(beta = 1.2) }
+            maxSteps = 3
+            tol = 1e-12
+            precision = PrecisionPolicy.DOUBLE
+        })
         val loss = deq.apply(sd, x, theta).mul(sd.constant(Nd4j.linspace(DataType.DOUBLE, 1.0, 12.0, 12).reshape(2, 6))).sum()
         loss.markAsLoss()
         val ph = mapOf("x" to Nd4j.randn(DataType.DOUBLE, 2, 4))
@@ -40,7 +46,7 @@ class RevDeqKotlinTest {
     @Test
     fun `beta of one is rejected`() {
         assertThrows(InvalidConfigException::class.java) {
-            RevDeq.builder().cell(MlpCell(2, 2)).beta(1.0).build()
+            RevDeq.of(MlpCell(2, 2), deqConfig { solver { reversible(beta = 1.0) } })
         }
     }
 }

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;

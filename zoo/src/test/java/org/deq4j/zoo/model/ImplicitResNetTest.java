@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.junit.jupiter.api.Test;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.MetricRow;
 import org.deq4j.train.ProgressMode;

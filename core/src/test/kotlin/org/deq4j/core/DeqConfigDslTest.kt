@@ -1,0 +1,65 @@
+package org.deq4j.core
+
+import org.deq4j.core.adjoint.PhantomAdjoint
+import org.deq4j.core.adjoint.ReversibleAdjoint
+import org.deq4j.core.precision.PrecisionPolicy
+import org.deq4j.core.solver.AndersonSolver
+import org.deq4j.core.solver.FixedPointSolver
+import org.deq4j.core.solver.ReversibleSolver
+import org.deq4j.core.solver.StopMode
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/** The `deqConfig { }` DSL builds the Java builder's configurations and rejects what the builder rejects. */
+class DeqConfigDslTest {
+
+    @Test
+    fun defaultsAreTheBuildersDefaults() {
+        assertEquals(DeqConfig.builder().build(), deqConfig { })
+    }
+
+    @Test
+    fun everySettingReachesTheConfig() {
+        val config = deqConfig {
+            solver { reversible(beta = 0.5) }
+            adjoint = Adjoints.reversible
+            maxSteps = 6
+            tol = 1e-3
+            stopMode = StopMode.ABSOLUTE
+            precision = PrecisionPolicy.DOUBLE
+        }
+        val java = DeqConfig.builder().solver(ReversibleSolver(0.5)).adjoint(ReversibleAdjoint()).maxSteps(6)
+            .tol(1e-3).stopMode(StopMode.ABSOLUTE).precision(PrecisionPolicy.DOUBLE).build()
+        assertEquals(java, config)
+        val anderson = deqConfig {
+            solver { anderson(m = 3) }
+            adjoint = Adjoints.implicit(maxSteps = 20)
+        }
+        assertEquals(3, (anderson.solver() as AndersonSolver).m())
+    }
+
+    @Test
+    fun startFromANamedStrategyThenOverride() {
+        val phantom = deqConfig {
+            startFrom(GradientStrategy.PHANTOM.config(4, 0.5, 1e-3))
+            precision = PrecisionPolicy.DOUBLE
+        }
+        assertEquals(FixedPointSolver(0.5), phantom.solver())
+        assertEquals(PhantomAdjoint(4, 0.5), phantom.adjoint())
+        assertEquals(4, phantom.stop().maxSteps())
+        assertEquals(PrecisionPolicy.DOUBLE, phantom.precision())
+    }
+
+    @Test
+    fun aMismatchedPairIsRejectedByName() {
+        val e = assertThrows<InvalidConfigException> {
+            deqConfig {
+                solver { fixedPoint() }
+                adjoint = Adjoints.reversible
+            }
+        }
+        assertTrue(e.message!!.contains("reversible"), e.message)
+    }
+}
