@@ -66,8 +66,7 @@ class RevDeqFreshJvmLoadTest {
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 4, 5, 5);
         List<SDVariable> params = RevDeq.createParameters(sd, cell, "p_", 7, DataType.DOUBLE);
-        SDVariable z = RevDeq.builder().cell(cell).beta(0.8).maxSteps(4).tol(1e-300).stateType(DataType.DOUBLE)
-                .computeType(DataType.DOUBLE).build().apply(sd, x, params);
+        SDVariable z = RevDeq.of(cell, RevDeqFixture.float64(0.8, 4, 1e-300)).apply(sd, x, params);
         INDArray xv = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(8), new long[] {2, 4, 5, 5})
                 .castTo(DataType.DOUBLE);
         return save(dir, "conv", sd, z, xv);
