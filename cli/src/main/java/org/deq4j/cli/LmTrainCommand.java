@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.corpus.Split;
 import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
@@ -24,8 +25,8 @@ import org.deq4j.lm.eval.LanguageModelScore;
 import org.deq4j.lm.eval.Perplexity;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
-import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.train.LmRunSettings;
+import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
@@ -129,6 +130,7 @@ final class LmTrainCommand implements Callable<Integer> {
         TrainerConfig config = TrainerConfig.create(dir, b -> {
             b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
+                    .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
                     .throughput("tokens", ds -> ds.getLabels().length())
                     .progress(System.out, progress);
             if (maxSteps != null) {

@@ -15,6 +15,8 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.GradientStrategy;
+import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
@@ -24,7 +26,6 @@ import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
-import org.deq4j.core.GradientStrategy;
 import org.deq4j.zoo.model.ImplicitResNet;
 import org.deq4j.zoo.model.ZooData;
 import org.deq4j.zoo.model.ZooPreset;
@@ -113,6 +114,7 @@ final class TrainCommand implements Callable<Integer> {
                 .maxEpochs(epochs != null ? epochs : Integer.parseInt(run.getProperty("epochs")))
                 .seed(runSeed)
                 .metric(Accuracy.INSTANCE)
+                .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
                 .progress(System.out, progress);
         if (timeBudget != null) {
             cb.timeBudget(Durations.parse(timeBudget));

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.model.DeqTransformerLMTest;
-import org.deq4j.core.GradientStrategy;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.corpus.TokenWindows;
 import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.eval.Perplexity;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.model.DeqTransformerLMTest;
-import org.deq4j.core.GradientStrategy;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;

@@ -3,14 +3,16 @@ package org.deq4j.samediff.dl4j;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.function.Supplier;
 
-import org.deq4j.core.adjoint.BackwardStats;
-import org.deq4j.core.solver.SolverStats;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.solver.SolverStats;
 
 /**
  * A DEQ vertex or layer at run time, as far as its solver statistics go: what the most recent solve
@@ -56,5 +58,27 @@ public interface DeqStatsSource {
             }
         }
         return List.copyOf(found);
+    }
+
+    /**
+     * The solver work of a model's DEQ vertices and layers ({@link #in}), for a trainer's per-step
+     * report (in {@code org.deq4j.train}: {@code stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)}):
+     * for each, the cell evaluations of its most recent solve plus those of its most recent backward
+     * pass. Empty while no DEQ has solved yet, and always for a model without DEQs.
+     */
+    static Supplier<OptionalDouble> lastStepCellEvaluations(Model model) {
+        List<DeqStatsSource> deqs = in(model);
+        return () -> {
+            double total = 0;
+            boolean any = false;
+            for (DeqStatsSource v : deqs) {
+                if (v.lastForwardStats().isPresent()) {
+                    any = true;
+                    total += v.lastForwardStats().get().cellEvaluations();
+                    total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
+                }
+            }
+            return any ? OptionalDouble.of(total) : OptionalDouble.empty();
+        };
     }
 }

@@ -18,10 +18,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.cell.ConvResidualCell;
-import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
+import org.deq4j.train.OneDnnLayerHelpers;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 

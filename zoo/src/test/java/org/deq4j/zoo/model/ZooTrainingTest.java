@@ -12,18 +12,18 @@ import java.util.List;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.GradientStrategy;
+import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.MetricRow;
 import org.deq4j.train.ProgressMode;
-import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.zoo.data.ImageDataSetIterator;
 import org.deq4j.zoo.data.QuadrantImages;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 
 /** Training the zoo networks: every gradient strategy learns, and an interrupted run resumes exactly. */
@@ -51,7 +51,7 @@ class ZooTrainingTest {
         }
         double after = loss(g, batches);
         assertTrue(after < 0.95 * before, strategy + ": loss " + before + " -> " + after);
-        assertTrue(StepStatsSource.ofDeqLayers(g).cellEvaluationsLastStep().orElseThrow() > 0);
+        assertTrue(DeqStatsSource.lastStepCellEvaluations(g).get().orElseThrow() > 0);
     }
 
     private static TrainerConfig config(Path dir, long steps) {

@@ -242,10 +242,10 @@ class TrainerTest {
         ByteArrayOutputStream lines = new ByteArrayOutputStream();
         ByteArrayOutputStream terminal = new ByteArrayOutputStream();
         StepStatsSource stats = () -> OptionalDouble.of(7.5);
-        Trainer.create(model(), config(dir.resolve("lines"), b -> b.maxSteps(3).stepStats(stats)
+        Trainer.create(model(), config(dir.resolve("lines"), b -> b.maxSteps(3).stepStats(g -> stats)
                 .progress(new PrintStream(lines, true, StandardCharsets.UTF_8), ProgressMode.LINES)
                 .progressInterval(Duration.ofNanos(1)))).fit(data());
-        Trainer t = Trainer.create(model(), config(dir.resolve("tty"), b -> b.maxSteps(3).stepStats(stats)
+        Trainer t = Trainer.create(model(), config(dir.resolve("tty"), b -> b.maxSteps(3).stepStats(g -> stats)
                 .progress(new PrintStream(terminal, true, StandardCharsets.UTF_8), ProgressMode.TERMINAL)));
         t.fit(data());
         String l = lines.toString(StandardCharsets.UTF_8);

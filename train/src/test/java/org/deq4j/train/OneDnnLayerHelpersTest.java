@@ -1,4 +1,4 @@
-package org.deq4j.samediff.compat;
+package org.deq4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

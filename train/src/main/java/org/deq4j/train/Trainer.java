@@ -62,7 +62,7 @@ public final class Trainer {
         this.graph = graph;
         AdamW.removeDuplicateRegularization(graph);
         this.config = config;
-        this.stepStats = config.stepStats().orElseGet(() -> StepStatsSource.ofDeqLayers(graph));
+        this.stepStats = config.stepStats().apply(graph);
         this.log = log;
         this.plateau = new ReduceOnPlateau(config.plateau());
         this.plateau.restore(state.plateau());

@@ -14,7 +14,7 @@ class TrainerKotlinTest {
         val config = { steps: Long ->
             TrainerConfig.create(dir) {
                 it.maxSteps(steps).learningRate(1e-2).metric(Accuracy.INSTANCE).plot(false)
-                    .stepStats { OptionalDouble.of(3.0) }
+                    .stepStats { StepStatsSource { OptionalDouble.of(3.0) } }
                     .progress(System.out, ProgressMode.OFF)
             }
         }

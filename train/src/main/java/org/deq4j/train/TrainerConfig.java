@@ -6,7 +6,10 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -25,8 +28,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param metric           metric for training batches and evaluation (default none; {@link Accuracy} for classifiers)
  * @param metricEvery      the metric is computed on every n-th training batch, at the cost of one extra
  *                         inference forward pass (default 10)
- * @param stepStats        source of per-step cell-evaluation counts (default: the graph's DEQ vertices and
- *                         layers, {@link StepStatsSource#ofDeqLayers})
+ * @param stepStats        the source of per-step cell-evaluation counts for the graph being trained (the
+ *                         created or the resumed one); default {@link StepStatsSource#NONE}
  * @param unit             throughput unit (default {@code examples})
  * @param itemsPerBatch    items of {@code unit} in a batch (default {@code DataSet::numExamples}; language
  *                         models count tokens)
@@ -37,7 +40,7 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau.Settings plateau, int maxEpochs,
         long maxSteps, Optional<Duration> timeBudget, long seed, Optional<Metric> metric, int metricEvery,
-        Optional<StepStatsSource> stepStats, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
+        Function<ComputationGraph, StepStatsSource> stepStats, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
         ProgressMode progressMode, Duration progressInterval, boolean plot) {
 
     /** File name of the metrics log in the output directory. */
@@ -90,7 +93,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         private long seed;
         private Metric metric;
         private int metricEvery = 10;
-        private StepStatsSource stepStats;
+        private Function<ComputationGraph, StepStatsSource> stepStats = graph -> StepStatsSource.NONE;
         private String unit = "examples";
         private ToLongFunction<DataSet> itemsPerBatch = DataSet::numExamples;
         private PrintStream progress = System.out;
@@ -142,8 +145,9 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
             return this;
         }
 
-        public Builder stepStats(StepStatsSource stepStats) {
-            this.stepStats = stepStats;
+        /** The statistics source for a graph, called once with the graph the trainer trains. */
+        public Builder stepStats(Function<ComputationGraph, StepStatsSource> stepStats) {
+            this.stepStats = Objects.requireNonNull(stepStats, "stepStats");
             return this;
         }
 
@@ -173,7 +177,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         /** @throws InvalidConfigException if a value is out of range */
         public TrainerConfig build() {
             return new TrainerConfig(outputDir, learningRate, plateau, maxEpochs, maxSteps, Optional.ofNullable(timeBudget),
-                    seed, Optional.ofNullable(metric), metricEvery, Optional.ofNullable(stepStats), unit, itemsPerBatch,
+                    seed, Optional.ofNullable(metric), metricEvery, stepStats, unit, itemsPerBatch,
                     progress, progressMode, progressInterval, plot);
         }
     }

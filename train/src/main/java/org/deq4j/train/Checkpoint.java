@@ -26,7 +26,6 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.deq4j.samediff.compat.OneDnnLayerHelpers;
 import org.deq4j.core.DeqException;
 
 /**

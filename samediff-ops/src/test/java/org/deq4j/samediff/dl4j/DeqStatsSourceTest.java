@@ -1,4 +1,4 @@
-package org.deq4j.train;
+package org.deq4j.samediff.dl4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,11 +10,9 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
-
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.samediff.cell.MlpCell;
-import org.deq4j.samediff.dl4j.DeqVertex;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,14 +21,14 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-/** The trainer's default step statistics find DEQ vertices and DEQ layers and add up their work. */
-class StepStatsSourceTest {
+/** The per-step statistics for a trainer find DEQ vertices and DEQ layers and add up their work. */
+class DeqStatsSourceTest {
 
     @Test
     void countsEveryDeqVertexAndLayerOfTheGraph() {
         ComputationGraph one = graph(1);
         ComputationGraph two = graph(2);
-        assertTrue(StepStatsSource.ofDeqLayers(two).cellEvaluationsLastStep().isEmpty(), "no solve yet");
+        assertTrue(DeqStatsSource.lastStepCellEvaluations(two).get().isEmpty(), "no solve yet");
 
         double single = stepWork(one);
         double both = stepWork(two);
@@ -42,7 +40,7 @@ class StepStatsSourceTest {
     private static double stepWork(ComputationGraph g) {
         g.fit(new INDArray[] {Nd4j.rand(DataType.DOUBLE, 4, 3)},
                 new INDArray[] {Nd4j.eye(3).castTo(DataType.DOUBLE).getRows(0, 1, 2, 0)});
-        return StepStatsSource.ofDeqLayers(g).cellEvaluationsLastStep().orElseThrow();
+        return DeqStatsSource.lastStepCellEvaluations(g).get().orElseThrow();
     }
 
     /** input -> dense(3) -> DEQ vertex [-> DEQ layer] -> softmax output. */

@@ -1,4 +1,4 @@
-package org.deq4j.samediff.compat;
+package org.deq4j.train;
 
 import java.lang.reflect.Field;
 
