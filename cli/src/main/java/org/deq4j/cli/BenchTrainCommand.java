@@ -19,7 +19,6 @@ import org.deq4j.lm.corpus.TokenizedCorpus;
 import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
-import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.train.AdamW;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
@@ -117,9 +116,10 @@ final class BenchTrainCommand implements Callable<Integer> {
 
     private TrainBenchmark.Result languageModel(Map<String, Object> out) {
         DeqLanguageModelConfig base = DeqLanguageModelConfig.preset(preset);
-        LmRunSettings run = new LmRunSettings(preset, base.tokenizer(), Optional.ofNullable(data),
-                batchSize != null ? batchSize : base.batchSize(), seed, GradientStrategy.parse(gradient));
-        DeqLanguageModelConfig model = run.model();
+        RunSettings run = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
+                Optional.ofNullable(data), batchSize != null ? batchSize : base.batchSize(), seed, base.learningRate(),
+                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()));
+        DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
         WindowDataSetIterator it = WindowDataSetIterator.builder(train.windows(model.contextLength()), model.vocabSize())

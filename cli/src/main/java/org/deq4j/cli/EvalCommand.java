@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code deq4j eval}: the test accuracy of a zoo classifier saved by {@code deq4j train} (its
  * {@code checkpoint.zip}), deterministic (file order, no augmentation, {@link ZooData#EVAL_BATCH} images
- * per batch). The data set follows from the network (1-channel input: Fashion-MNIST, embedded extract
- * unless {@code --data} is given; 3 channels: CIFAR-10 or CIFAR-100, {@code --data} required).
+ * per batch). The data set is the preset's, from the {@link RunSettings} in the checkpoint (Fashion-MNIST:
+ * the embedded extract unless {@code --data} is given; CIFAR-10 or CIFAR-100: {@code --data} required).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Test accuracy of a trained zoo classifier (a deq4j train checkpoint).")
@@ -46,8 +46,9 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImplicitResNet.registerCellTypes();
+        RunSettings run = RunSettings.of(checkpoint, RunSettings.Kind.VISION);
         ComputationGraph graph = Checkpoint.read(checkpoint).graph();
-        String dataset = ZooData.datasetOf(graph);
+        String dataset = run.zooPreset().dataset();
         DataSplits splits = ZooData.load(dataset, Optional.ofNullable(data));
         double accuracy;
         try (ImageDataSetIterator test = ZooData.evaluation(dataset, splits.test())) {

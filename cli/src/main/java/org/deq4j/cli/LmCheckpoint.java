@@ -5,7 +5,6 @@ import java.nio.file.Path;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.lm.model.TransformerCell;
-import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.train.Checkpoint;
 
 import picocli.CommandLine.Option;
@@ -24,13 +23,12 @@ final class LmCheckpoint {
     }
 
     /**
-     * The settings of the run that wrote the checkpoint ({@value LmRunSettings#FILE_NAME} beside it).
+     * The settings of the run that wrote the checkpoint, stored in it.
      *
-     * @throws org.deq4j.core.InvalidConfigException if that file is missing or a value in it invalid
+     * @throws org.deq4j.train.CheckpointException if the file is not a language-model checkpoint
      */
-    LmRunSettings settings() {
-        Path parent = file().toAbsolutePath().getParent();
-        return LmRunSettings.read(parent == null ? Path.of(".") : parent);
+    RunSettings settings() {
+        return RunSettings.of(file(), RunSettings.Kind.LANGUAGE_MODEL);
     }
 
     /** The model stored in the checkpoint (the transformer cell type registered first). */

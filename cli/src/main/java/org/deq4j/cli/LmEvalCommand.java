@@ -14,7 +14,6 @@ import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
 import org.deq4j.lm.eval.LanguageModelEvaluator;
 import org.deq4j.lm.eval.LanguageModelScore;
-import org.deq4j.lm.train.LmRunSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code deq4j lm eval}: per-token perplexity and bits per byte of a checkpointed language model on a split
- * of its run's corpus (from the {@value LmRunSettings#FILE_NAME} beside the checkpoint; {@code --data}
+ * of its run's corpus (from the {@link RunSettings} in the checkpoint; {@code --data}
  * overrides the corpus).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -61,10 +60,9 @@ final class LmEvalCommand implements Callable<Integer> {
             default -> throw new InvalidConfigException("unknown split '" + split + "'; choose validation or test");
         };
         Path file = checkpoint.file();
-        LmRunSettings run = checkpoint.settings();
+        RunSettings run = checkpoint.settings();
         if (data != null) {
-            run = new LmRunSettings(run.preset(), run.tokenizer(), java.util.Optional.of(data), run.batchSize(), run.seed(),
-                    run.gradient());
+            run = run.withData(data);
         }
         ComputationGraph graph = checkpoint.model();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());

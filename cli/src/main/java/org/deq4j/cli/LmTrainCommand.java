@@ -25,7 +25,6 @@ import org.deq4j.lm.eval.LanguageModelScore;
 import org.deq4j.lm.eval.Perplexity;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
-import org.deq4j.lm.train.LmRunSettings;
 import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.ProgressMode;
@@ -105,11 +104,9 @@ final class LmTrainCommand implements Callable<Integer> {
         PrintWriter console = spec.commandLine().getOut();
         long start = System.nanoTime();
         Path dir = resume != null ? resume : out;
-        LmRunSettings run = resume != null ? LmRunSettings.read(resume)
-                : new LmRunSettings(preset, tokenizer != null ? tokenizer : DeqLanguageModelConfig.preset(preset).tokenizer(),
-                        Optional.ofNullable(data), batchSize != null ? batchSize
-                        : DeqLanguageModelConfig.preset(preset).batchSize(), seed, GradientStrategy.parse(gradient));
-        DeqLanguageModelConfig model = run.model();
+        RunSettings run = resume != null ? RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.LANGUAGE_MODEL)
+                : newRun();
+        DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
         SplitTokens validation = corpus.get(Split.VALIDATION);
@@ -129,6 +126,7 @@ final class LmTrainCommand implements Callable<Integer> {
                 model.vocabSize(), LmRuns.EVAL_BATCH);
         TrainerConfig config = TrainerConfig.create(dir, b -> {
             b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
+                    .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
                     .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
                     .throughput("tokens", ds -> ds.getLabels().length())
@@ -142,7 +140,6 @@ final class LmTrainCommand implements Callable<Integer> {
         if (resume != null) {
             trainer = Trainer.resume(config);
         } else {
-            run.write(dir);
             trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed()), config);
         }
         long stepsBefore = trainer.step();
@@ -195,5 +192,13 @@ final class LmTrainCommand implements Callable<Integer> {
                 dir.resolve(LmRuns.RESULTS_NAME));
         console.flush();
         return 0;
+    }
+
+    private RunSettings newRun() {
+        DeqLanguageModelConfig p = DeqLanguageModelConfig.preset(preset);
+        return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
+                Optional.ofNullable(data), batchSize != null ? batchSize : p.batchSize(), seed, p.learningRate(),
+                p.weightDecay(), epochs != null ? epochs : p.epochs(),
+                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()));
     }
 }

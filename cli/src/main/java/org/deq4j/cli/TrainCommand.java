@@ -1,20 +1,16 @@
 package org.deq4j.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Accuracy;
@@ -42,15 +38,13 @@ import picocli.CommandLine.Spec;
  * progress line) and evaluates test accuracy after every epoch. Without options: preset
  * {@code fashion-cpu} on the embedded Fashion-MNIST extract.
  *
- * <p>The run's settings are written to {@code run.properties} in the output folder, so
- * {@code --resume DIR} continues a run without repeating them (limits such as {@code --epochs} and
- * {@code --time-budget} may be given anew).
+ * <p>The run's settings ({@link RunSettings}) are stored in every checkpoint, so {@code --resume DIR}
+ * continues a run without repeating them (limits such as {@code --epochs} and {@code --time-budget}
+ * may be given anew).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains a zoo DEQ image classifier (default: fashion-cpu on the embedded Fashion-MNIST).")
 final class TrainCommand implements Callable<Integer> {
-    static final String RUN_FILE = "run.properties";
-
     @Spec
     private CommandSpec spec;
 
@@ -101,20 +95,18 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter msg = spec.commandLine().getErr();
         ImplicitResNet.registerCellTypes();
-        Properties run = resume != null ? readRun(resume) : newRun();
-        Path dir = resume != null ? resume : Path.of(run.getProperty("out"));
-        ZooPreset p = ZooPreset.named(run.getProperty("preset"));
-        Optional<Path> dataDir = Optional.ofNullable(run.getProperty("data")).filter(s -> !s.isEmpty()).map(Path::of);
-        int batch = Integer.parseInt(run.getProperty("batchSize"));
-        long runSeed = Long.parseLong(run.getProperty("seed"));
-        DataSplits splits = ZooData.load(p.dataset(), dataDir);
+        RunSettings run = resume != null ? resumedRun() : newRun();
+        Path dir = resume != null ? resume : outputDir(run.zooPreset());
+        ZooPreset p = run.zooPreset();
+        DataSplits splits = ZooData.load(p.dataset(), run.data());
 
         TrainerConfig.Builder cb = TrainerConfig.builder(dir)
-                .learningRate(Double.parseDouble(run.getProperty("lr")))
-                .maxEpochs(epochs != null ? epochs : Integer.parseInt(run.getProperty("epochs")))
-                .seed(runSeed)
+                .learningRate(run.learningRate())
+                .maxEpochs(epochs != null ? positive(epochs, "--epochs") : run.epochs())
+                .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
                 .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
+                .runSettings(run.toMap())
                 .progress(System.out, progress);
         if (timeBudget != null) {
             cb.timeBudget(Durations.parse(timeBudget));
@@ -123,24 +115,17 @@ final class TrainCommand implements Callable<Integer> {
             cb.maxSteps(maxSteps);
         }
         TrainerConfig config = cb.build();
-        Trainer trainer;
-        if (resume != null) {
-            trainer = Trainer.resume(config);
-        } else {
-            GradientStrategy g = GradientStrategy.parse(run.getProperty("gradient"));
-            ComputationGraph net = ImplicitResNet.build(p, g, runSeed, Double.parseDouble(run.getProperty("lr")),
-                    Double.parseDouble(run.getProperty("weightDecay")));
-            writeRun(dir, run);
-            trainer = Trainer.create(net, config);
-        }
+        Trainer trainer = resume != null ? Trainer.resume(config)
+                : Trainer.create(ImplicitResNet.build(p, run.gradient(), run.seed(), run.learningRate(),
+                        run.weightDecay()), config);
         msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
-                trainer.graph().params().length(), run.getProperty("gradient"), splits.location(),
-                splits.train().size(), splits.test().size(), batch, dir);
+                trainer.graph().params().length(), run.gradient().id(), splits.location(),
+                splits.train().size(), splits.test().size(), run.batchSize(), dir);
         msg.flush();
         long start = System.nanoTime();
         TrainingResult r;
-        try (ImageDataSetIterator train = ZooData.training(p.dataset(), splits.train(), batch, runSeed);
+        try (ImageDataSetIterator train = ZooData.training(p.dataset(), splits.train(), run.batchSize(), run.seed());
              ImageDataSetIterator test = ZooData.evaluation(p.dataset(), splits.test())) {
             r = trainer.fit(train, test);
         }
@@ -154,26 +139,24 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Properties newRun() {
-        String presetName = preset != null ? preset : ZooPreset.FASHION_CPU.name();
-        ZooPreset p = ZooPreset.named(presetName);
-        Properties run = new Properties();
-        run.setProperty("preset", p.name());
-        run.setProperty("gradient", GradientStrategy.parse(gradient != null ? gradient : "reversible").id());
-        run.setProperty("data", data != null ? data.toAbsolutePath().toString() : "");
-        run.setProperty("batchSize", Integer.toString(positive(batchSize != null ? batchSize : 64, "--batch-size")));
-        run.setProperty("seed", Long.toString(seed != null ? seed : 42L));
-        run.setProperty("lr", Double.toString(lr != null ? lr : p.learningRate()));
-        run.setProperty("weightDecay", Double.toString(weightDecay != null ? weightDecay : AdamW.DEFAULT_WEIGHT_DECAY));
-        run.setProperty("epochs", Integer.toString(positive(epochs != null ? epochs : p.epochs(), "--epochs")));
+    private RunSettings newRun() {
+        ZooPreset p = ZooPreset.named(preset != null ? preset : ZooPreset.FASHION_CPU.name());
+        return new RunSettings(RunSettings.Kind.VISION, p.name(),
+                GradientStrategy.parse(gradient != null ? gradient : GradientStrategy.REVERSIBLE.id()),
+                Optional.ofNullable(data), positive(batchSize != null ? batchSize : 64, "--batch-size"),
+                seed != null ? seed : 42L, lr != null ? lr : p.learningRate(),
+                weightDecay != null ? weightDecay : AdamW.DEFAULT_WEIGHT_DECAY,
+                positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty());
+    }
+
+    private Path outputDir(ZooPreset p) {
         Path dir = out != null ? out : Path.of("runs", p.name() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         if (Files.exists(Checkpoint.fileIn(dir))) {
             throw new ParameterException(spec.commandLine(), dir + " already holds a checkpoint: continue it with"
                     + " --resume " + dir + " or choose another --out");
         }
-        run.setProperty("out", dir.toString());
-        return run;
+        return dir;
     }
 
     private int positive(int v, String option) {
@@ -183,42 +166,28 @@ final class TrainCommand implements Callable<Integer> {
         return v;
     }
 
-    private Properties readRun(Path dir) {
-        for (String o : new String[] {"preset", "gradient", "data", "batchSize", "seed", "lr", "weightDecay", "out"}) {
-            Object set = switch (o) {
-                case "preset" -> preset;
-                case "gradient" -> gradient;
-                case "data" -> data;
-                case "batchSize" -> batchSize;
-                case "seed" -> seed;
-                case "lr" -> lr;
-                case "weightDecay" -> weightDecay;
-                default -> out;
-            };
-            if (set != null) {
-                throw new ParameterException(spec.commandLine(), "--resume continues the run's own settings ("
-                        + RUN_FILE + "); only --epochs, --time-budget and --max-steps may be given with it");
-            }
+    /** The settings stored in the checkpoint being resumed; options that would change them are refused. */
+    private RunSettings resumedRun() {
+        List<String> given = new ArrayList<>();
+        addIfSet(given, "--preset", preset);
+        addIfSet(given, "--gradient", gradient);
+        addIfSet(given, "--data", data);
+        addIfSet(given, "--batch-size", batchSize);
+        addIfSet(given, "--seed", seed);
+        addIfSet(given, "--lr", lr);
+        addIfSet(given, "--weight-decay", weightDecay);
+        addIfSet(given, "--out", out);
+        if (!given.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in"
+                    + " its checkpoint; " + String.join(", ", given) + " cannot change them (only --epochs,"
+                    + " --time-budget and --max-steps may be given with it)");
         }
-        Path f = dir.resolve(RUN_FILE);
-        Properties run = new Properties();
-        try (InputStream in = Files.newInputStream(f)) {
-            run.load(in);
-        } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "cannot resume " + dir + ": no readable " + RUN_FILE
-                    + " (" + e.getMessage() + ")");
-        }
-        return run;
+        return RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.VISION);
     }
 
-    private static void writeRun(Path dir, Properties run) {
-        try {
-            Files.createDirectories(dir);
-            try (OutputStream o = Files.newOutputStream(dir.resolve(RUN_FILE))) {
-                run.store(o, "deq4j train settings (read by --resume)");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(RUN_FILE), e);
+    private static void addIfSet(List<String> given, String option, Object value) {
+        if (value != null) {
+            given.add(option);
         }
     }
 

@@ -17,8 +17,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Collections;
 import java.util.Enumeration;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -29,11 +32,11 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.deq4j.core.DeqException;
 
 /**
- * A saved training run: the model with its updater state, the {@link TrainerState} and the metrics
- * log so far.
+ * A saved training run: the model with its updater state, the {@link TrainerState}, the metrics log so
+ * far and the settings the run was started with.
  *
- * <p>File format: a zip with {@code trainer.properties}, {@code metrics.csv} and {@code model.zip}
- * (DL4J {@link ModelSerializer} output, updater included). Zip CRCs detect corruption; the central
+ * <p>File format: a zip with {@code trainer.properties}, {@code metrics.csv}, {@code run.properties}
+ * (the settings) and {@code model.zip} (DL4J {@link ModelSerializer} output, updater included). Zip CRCs detect corruption; the central
  * directory at the end detects truncation.
  *
  * <p>Writing is atomic: the checkpoint goes to a temporary file in the same directory, is fsynced,
@@ -41,11 +44,18 @@ import org.deq4j.core.DeqException;
  * {@code ATOMIC_MOVE} (the directory is fsynced too). A failure or crash at any point leaves the
  * previous checkpoint intact; stale temporary files are removed by the next write.
  *
- * @param graph   the model, updater state included
- * @param state   trainer state
- * @param metrics the log up to the checkpoint
+ * @param graph    the model, updater state included
+ * @param state    trainer state
+ * @param metrics  the log up to the checkpoint
+ * @param settings the run's settings ({@link TrainerConfig#runSettings}): the program that trains chooses
+ *                 the keys and reads them back (the deq4j command line keeps its one run-settings type
+ *                 there); the trainer stores them and does not interpret them
  */
-public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog metrics) {
+public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog metrics, Map<String, String> settings) {
+
+    public Checkpoint {
+        settings = Collections.unmodifiableMap(new TreeMap<>(settings));
+    }
 
     /** Name of the checkpoint file inside an output directory. */
     public static final String FILE_NAME = "checkpoint.zip";
@@ -53,6 +63,8 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
     private static final String STATE_ENTRY = "trainer.properties";
     private static final String METRICS_ENTRY = "metrics.csv";
     private static final String MODEL_ENTRY = "model.zip";
+    private static final String SETTINGS_ENTRY = "run.properties";
+    private static final int ENTRIES = 4;
     private static final String TEMP_PREFIX = "checkpoint-";
     private static final String TEMP_SUFFIX = ".tmp";
 
@@ -89,6 +101,11 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
                 Writer w = new OutputStreamWriter(zip, StandardCharsets.UTF_8);
                 metrics.writeCsv(w);
                 w.flush();
+                zip.closeEntry();
+                zip.putNextEntry(new ZipEntry(SETTINGS_ENTRY));
+                Properties run = new Properties();
+                run.putAll(settings);
+                run.store(zip, "deq4j run settings");
                 zip.closeEntry();
                 zip.putNextEntry(new ZipEntry(MODEL_ENTRY));
                 ModelSerializer.writeModel(graph, zip, true);
@@ -133,13 +150,14 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
                     StandardCharsets.UTF_8))) {
                 metrics = MetricsLog.readCsv(in);
             }
+            Map<String, String> settings = settings(zip, file);
             ComputationGraph graph;
             try (InputStream in = entry(zip, file, MODEL_ENTRY)) {
                 graph = ModelSerializer.restoreComputationGraph(in, true);
             }
             // the same kernels as the run that wrote it: a resumed run continues bit for bit
             OneDnnLayerHelpers.install(graph);
-            return new Checkpoint(graph, state, metrics);
+            return new Checkpoint(graph, state, metrics, settings);
         } catch (CheckpointException e) {
             throw e;
         } catch (NoSuchFileException e) {
@@ -149,6 +167,36 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(file, "unreadable (" + e + ")", e);
         }
+    }
+
+    /**
+     * The run settings stored in a checkpoint file, without loading its model: cheap enough to decide
+     * what a checkpoint is before reading it.
+     *
+     * @throws CheckpointException naming the file if it is missing, corrupt or not a deq4j checkpoint
+     */
+    public static Map<String, String> readSettings(Path file) {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            return settings(zip, file);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(file, "no such file", e);
+        } catch (ZipException e) {
+            throw new CheckpointException(file, "corrupt or truncated (" + e.getMessage() + ")", e);
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException(file, "unreadable (" + e + ")", e);
+        }
+    }
+
+    private static Map<String, String> settings(ZipFile zip, Path file) throws IOException {
+        Properties p = new Properties();
+        try (InputStream in = entry(zip, file, SETTINGS_ENTRY)) {
+            p.load(in);
+        }
+        Map<String, String> m = new TreeMap<>();
+        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
     }
 
     private static InputStream entry(ZipFile zip, Path file, String name) throws IOException {
@@ -173,8 +221,8 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
                 }
                 count++;
             }
-            if (count != 3) {
-                throw new DeqException("written checkpoint has " + count + " entries instead of 3");
+            if (count != ENTRIES) {
+                throw new DeqException("written checkpoint has " + count + " entries instead of " + ENTRIES);
             }
         }
     }

@@ -100,10 +100,15 @@ public final class Trainer {
      * A trainer continuing the run checkpointed in {@code config.outputDir()}.
      *
      * @throws CheckpointException    naming the file if the checkpoint is missing, truncated or corrupt
-     * @throws InvalidConfigException if the configured metric or throughput unit differs from the run's log
+     * @throws InvalidConfigException if the configured metric or throughput unit differs from the run's log,
+     *         or the configured run settings differ from the checkpoint's
      */
     public static Trainer resume(TrainerConfig config) {
         Checkpoint c = Checkpoint.read(Checkpoint.fileIn(config.outputDir()));
+        if (!c.settings().equals(config.runSettings())) {
+            throw new InvalidConfigException("the run in " + config.outputDir() + " was started with settings "
+                    + c.settings() + "; the configuration has " + config.runSettings());
+        }
         String metric = config.metric().map(Metric::name).orElse(c.metrics().metricName());
         if (!metric.equals(c.metrics().metricName()) || !config.unit().equals(c.metrics().unit())) {
             throw new InvalidConfigException("the run in " + config.outputDir() + " logs metric '"
@@ -261,7 +266,7 @@ public final class Trainer {
         csv.flush();
         TrainerState state = new TrainerState(step, epoch, position.orElseThrow(), plateau.state(), seed, learningRate,
                 trainingNanos);
-        new Checkpoint(graph, state, log).write(config.outputDir());
+        new Checkpoint(graph, state, log, config.runSettings()).write(config.outputDir());
         if (config.plot()) {
             TrainingPlot.write(log, config.outputDir().resolve(TrainerConfig.PLOT_NAME));
         }

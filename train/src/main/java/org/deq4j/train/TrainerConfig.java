@@ -3,8 +3,11 @@ package org.deq4j.train;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -37,11 +40,13 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param progressMode     console style (default {@link ProgressMode#AUTO})
  * @param progressInterval period of plain progress lines (default 30 s)
  * @param plot             whether to draw {@code training.png} at every checkpoint (default true)
+ * @param runSettings      what the run was started with, stored in every checkpoint for the program that
+ *                         resumes or evaluates it (default empty); a resumed run must be given the same
  */
 public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau.Settings plateau, int maxEpochs,
         long maxSteps, Optional<Duration> timeBudget, long seed, Optional<Metric> metric, int metricEvery,
         Function<ComputationGraph, StepStatsSource> stepStats, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
-        ProgressMode progressMode, Duration progressInterval, boolean plot) {
+        ProgressMode progressMode, Duration progressInterval, boolean plot, Map<String, String> runSettings) {
 
     /** File name of the metrics log in the output directory. */
     public static final String CSV_NAME = "metrics.csv";
@@ -51,6 +56,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
     /** @throws InvalidConfigException if a value is out of range */
     public TrainerConfig {
         Objects.requireNonNull(outputDir, "outputDir");
+        runSettings = Collections.unmodifiableMap(new TreeMap<>(runSettings));
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new InvalidConfigException("learning rate must be positive and finite, got " + learningRate);
         }
@@ -100,6 +106,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         private ProgressMode progressMode = ProgressMode.AUTO;
         private Duration progressInterval = Duration.ofSeconds(30);
         private boolean plot = true;
+        private Map<String, String> runSettings = Map.of();
 
         private Builder(Path outputDir) {
             this.outputDir = outputDir;
@@ -169,6 +176,12 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
             return this;
         }
 
+        /** The run's settings, stored in every checkpoint; see {@link TrainerConfig#runSettings()}. */
+        public Builder runSettings(Map<String, String> runSettings) {
+            this.runSettings = Objects.requireNonNull(runSettings, "runSettings");
+            return this;
+        }
+
         public Builder plot(boolean plot) {
             this.plot = plot;
             return this;
@@ -178,7 +191,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         public TrainerConfig build() {
             return new TrainerConfig(outputDir, learningRate, plateau, maxEpochs, maxSteps, Optional.ofNullable(timeBudget),
                     seed, Optional.ofNullable(metric), metricEvery, stepStats, unit, itemsPerBatch,
-                    progress, progressMode, progressInterval, plot);
+                    progress, progressMode, progressInterval, plot, runSettings);
         }
     }
 }

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class CheckpointTest {
         log.add(new MetricRow(MetricRow.Kind.EVAL, 1, 1, Double.NaN, 3e-4, 0.75, Double.NaN, Double.NaN, 2 << 20, 5 << 20));
         TrainerState state = new TrainerState(step, 1, new StreamPosition(1, 32),
                 new ReduceOnPlateau.State(1.0 / 3, 7, Double.POSITIVE_INFINITY, 2, 0.25, 2), -5, 3e-4, 123456789);
-        return new Checkpoint(graph, state, log);
+        return new Checkpoint(graph, state, log, Map.of("preset", "tiny", "seed", "3"));
     }
 
     private static void assertSame(Checkpoint expected, Checkpoint actual) {
@@ -40,6 +41,7 @@ class CheckpointTest {
         assertEquals(expected.graph().getConfiguration().getIterationCount(), actual.graph().getConfiguration().getIterationCount());
         assertEquals(expected.metrics().rows(), actual.metrics().rows());
         assertEquals(expected.metrics().header(), actual.metrics().header());
+        assertEquals(expected.settings(), actual.settings());
     }
 
     private List<Path> files() throws IOException {
@@ -54,6 +56,15 @@ class CheckpointTest {
         Path file = c.write(dir);
         assertEquals(Checkpoint.fileIn(dir), file);
         assertSame(c, Checkpoint.read(file));
+    }
+
+    @Test
+    void settingsAreReadWithoutTheModel() {
+        Path file = sample(1).write(dir);
+        assertEquals(Map.of("preset", "tiny", "seed", "3"), Checkpoint.readSettings(file));
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Checkpoint.readSettings(dir.resolve("nope.zip")));
+        assertTrue(e.getMessage().contains("no such file"), e.getMessage());
     }
 
     @Test

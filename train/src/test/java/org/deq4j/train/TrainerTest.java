@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.function.Consumer;
 import javax.imageio.ImageIO;
@@ -212,6 +213,18 @@ class TrainerTest {
         TrainingResult more = Trainer.resume(config(dir, b -> b.maxSteps(4))).fit(data());
         assertEquals(StopReason.STEP_LIMIT, more.reason());
         assertEquals(4, more.steps());
+    }
+
+    /** The run settings travel in every checkpoint, and a resume with other settings is refused. */
+    @Test
+    void runSettingsAreKeptAndChecked() {
+        Map<String, String> settings = Map.of("preset", "blobs", "seed", "1");
+        Trainer.create(model(), config(dir, b -> b.maxSteps(1).runSettings(settings))).fit(data());
+        assertEquals(settings, Checkpoint.readSettings(Checkpoint.fileIn(dir)));
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> Trainer.resume(config(dir, b -> b.runSettings(Map.of("preset", "blobs", "seed", "2")))));
+        assertTrue(e.getMessage().contains("seed=1") && e.getMessage().contains("seed=2"), e.getMessage());
+        assertEquals(1, Trainer.resume(config(dir, b -> b.runSettings(settings))).step());
     }
 
     @Test

@@ -3,9 +3,6 @@ package org.deq4j.zoo.model;
 import java.util.Optional;
 import java.nio.file.Path;
 
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.zoo.data.Cifar100Labels;
 import org.deq4j.zoo.data.DataSplits;
@@ -75,25 +72,5 @@ public final class ZooData {
     public static ImageDataSetIterator evaluation(String dataset, ImageDataset data) {
         return ImageDataSetIterator.builder(data).batchSize(EVAL_BATCH).shuffle(false).transform(normalize(dataset))
                 .build();
-    }
-
-    /**
-     * The data set a trained zoo network is for, from its stem's input channels and its class count:
-     * 1 channel → fashion-mnist; 3 channels → cifar100 with 100 classes, else cifar10.
-     *
-     * @throws InvalidConfigException if the network has no 1- or 3-channel stem convolution
-     */
-    public static String datasetOf(ComputationGraph graph) {
-        org.deeplearning4j.nn.api.Layer stem = graph.getLayer(ImplicitResNet.STEM);
-        if (stem == null || !(stem.conf().getLayer() instanceof ConvolutionLayer c)
-                || (c.getNIn() != 1 && c.getNIn() != 3)) {
-            throw new InvalidConfigException("not a zoo image classifier: no 1- or 3-channel convolution '"
-                    + ImplicitResNet.STEM + "'");
-        }
-        if (c.getNIn() == 1) {
-            return "fashion-mnist";
-        }
-        return ((FeedForwardLayer) graph.getLayer(ImplicitResNet.OUTPUT).conf().getLayer()).getNOut() == 100
-                ? "cifar100" : "cifar10";
     }
 }

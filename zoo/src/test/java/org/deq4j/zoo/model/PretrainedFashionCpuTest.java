@@ -36,8 +36,9 @@ class PretrainedFashionCpuTest {
         List<MetricRow> evals = log.rows().stream().filter(r -> r.kind() == MetricRow.Kind.EVAL).toList();
         double recorded = evals.get(evals.size() - 1).metric();
         ImplicitResNet.registerCellTypes();
-        ComputationGraph graph = Checkpoint.read(DIR.resolve(Checkpoint.FILE_NAME)).graph();
-        assertEquals("fashion-mnist", ZooData.datasetOf(graph));
+        Checkpoint checkpoint = Checkpoint.read(DIR.resolve(Checkpoint.FILE_NAME));
+        assertEquals("fashion-cpu", checkpoint.settings().get("preset"), "the run settings travel in the checkpoint");
+        ComputationGraph graph = checkpoint.graph();
         DataSplits data = ZooData.load("fashion-mnist", Optional.empty());
         double accuracy;
         try (ImageDataSetIterator test = ZooData.evaluation("fashion-mnist", data.test())) {

@@ -1,0 +1,218 @@
+package org.deq4j.cli;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.deq4j.core.GradientStrategy;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.lm.corpus.Corpora;
+import org.deq4j.lm.corpus.Corpus;
+import org.deq4j.lm.model.DeqLanguageModelConfig;
+import org.deq4j.lm.token.Tokenizer;
+import org.deq4j.train.Checkpoint;
+import org.deq4j.train.CheckpointException;
+import org.deq4j.zoo.model.ZooPreset;
+
+/**
+ * What a training run of the command line was started with, for both kinds of model: stored in every
+ * checkpoint it writes ({@link Checkpoint#settings()}), so {@code --resume}, {@code eval}, {@code lm eval}
+ * and {@code lm generate} rebuild the same model, data and tokenizer from the checkpoint alone and can
+ * tell a vision checkpoint from a language-model one.
+ *
+ * @param kind         which command trained the run
+ * @param preset       a {@link ZooPreset} name (vision) or a {@link DeqLanguageModelConfig#preset} name
+ * @param gradient     how the DEQ layers are trained
+ * @param data         the data folder or corpus path, or empty for the embedded data
+ * @param batchSize    examples (vision) or windows (language model) per training batch
+ * @param seed         seed of the initialisation, the shuffles, augmentation and the trainer
+ * @param learningRate base learning rate of AdamW
+ * @param weightDecay  AdamW's decoupled weight decay
+ * @param epochs       epochs the run was started for
+ * @param tokenizer    the language model's {@link Tokenizer#named} name; empty for vision
+ */
+record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional<Path> data, int batchSize, long seed,
+        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer) {
+
+    /** The two kinds of run, by the command that trains them. */
+    enum Kind {
+        VISION("train", "eval"), LANGUAGE_MODEL("lm train", "lm eval");
+
+        private final String trainCommand;
+        private final String evalCommand;
+
+        Kind(String trainCommand, String evalCommand) {
+            this.trainCommand = trainCommand;
+            this.evalCommand = evalCommand;
+        }
+
+        String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** The command that trains this kind, e.g. {@code lm train}. */
+        String trainCommand() {
+            return trainCommand;
+        }
+
+        /** The command that evaluates this kind, e.g. {@code lm eval}. */
+        String evalCommand() {
+            return evalCommand;
+        }
+
+        static Kind parse(String id) {
+            return Arrays.stream(values()).filter(k -> k.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new InvalidConfigException("unknown run kind '" + id + "'"));
+        }
+    }
+
+    private static final Set<String> KEYS = Set.of("kind", "preset", "gradient", "data", "batchSize", "seed",
+            "learningRate", "weightDecay", "epochs", "tokenizer");
+
+    /**
+     * @throws InvalidConfigException if the preset or tokenizer is unknown for the kind, a language model has
+     *         no tokenizer or a vision run has one, or a number is out of range
+     */
+    RunSettings {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(gradient, "gradient");
+        switch (kind) {
+            case VISION -> {
+                ZooPreset.named(preset);
+                if (tokenizer.isPresent()) {
+                    throw new InvalidConfigException("a vision run has no tokenizer, got '" + tokenizer.get() + "'");
+                }
+            }
+            case LANGUAGE_MODEL -> {
+                DeqLanguageModelConfig.preset(preset);
+                Tokenizer.named(tokenizer.orElseThrow(
+                        () -> new InvalidConfigException("a language-model run needs a tokenizer")));
+            }
+        }
+        if (batchSize < 1 || epochs < 1) {
+            throw new InvalidConfigException("batch size and epochs must be at least 1, got " + batchSize + " and "
+                    + epochs);
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate) || !(weightDecay >= 0)) {
+            throw new InvalidConfigException("learning rate must be positive and finite and weight decay >= 0, got "
+                    + learningRate + " and " + weightDecay);
+        }
+        data = data.map(Path::toAbsolutePath);
+    }
+
+    /** The settings as stored in a checkpoint. */
+    Map<String, String> toMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("kind", kind.id());
+        m.put("preset", preset);
+        m.put("gradient", gradient.id());
+        data.ifPresent(d -> m.put("data", d.toString()));
+        m.put("batchSize", Integer.toString(batchSize));
+        m.put("seed", Long.toString(seed));
+        m.put("learningRate", Double.toString(learningRate));
+        m.put("weightDecay", Double.toString(weightDecay));
+        m.put("epochs", Integer.toString(epochs));
+        tokenizer.ifPresent(t -> m.put("tokenizer", t));
+        return m;
+    }
+
+    /**
+     * The settings stored in {@code checkpoint}, read without loading its model.
+     *
+     * @throws CheckpointException if the file is not a readable checkpoint or its settings are missing or invalid
+     */
+    static RunSettings of(Path checkpoint) {
+        Map<String, String> m = Checkpoint.readSettings(checkpoint);
+        try {
+            return fromMap(m);
+        } catch (InvalidConfigException | NumberFormatException e) {
+            throw new CheckpointException(checkpoint, "its run settings are not deq4j's (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * The settings stored in {@code checkpoint}, which must be of {@code kind}.
+     *
+     * @throws CheckpointException naming the checkpoint's kind and the command for it otherwise
+     */
+    static RunSettings of(Path checkpoint, Kind kind) {
+        RunSettings s = of(checkpoint);
+        if (s.kind != kind) {
+            throw new CheckpointException(checkpoint, "this is a " + s.kind.id() + " checkpoint (trained by deq4j "
+                    + s.kind.trainCommand() + "); use deq4j " + s.kind.evalCommand());
+        }
+        return s;
+    }
+
+    /** @throws InvalidConfigException naming an unknown or missing key or an invalid value */
+    static RunSettings fromMap(Map<String, String> m) {
+        Set<String> unknown = new TreeSet<>(m.keySet());
+        unknown.removeAll(KEYS);
+        if (!unknown.isEmpty()) {
+            throw new InvalidConfigException("unknown run settings " + unknown);
+        }
+        return new RunSettings(Kind.parse(required(m, "kind")), required(m, "preset"),
+                GradientStrategy.parse(required(m, "gradient")), Optional.ofNullable(m.get("data")).map(Path::of),
+                Integer.parseInt(required(m, "batchSize")), Long.parseLong(required(m, "seed")),
+                Double.parseDouble(required(m, "learningRate")), Double.parseDouble(required(m, "weightDecay")),
+                Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")));
+    }
+
+    private static String required(Map<String, String> m, String key) {
+        String v = m.get(key);
+        if (v == null) {
+            throw new InvalidConfigException("run settings lack '" + key + "'");
+        }
+        return v;
+    }
+
+    /** This run with another data path (an evaluation on other data). */
+    RunSettings withData(Path other) {
+        return new RunSettings(kind, preset, gradient, Optional.of(other), batchSize, seed, learningRate, weightDecay,
+                epochs, tokenizer);
+    }
+
+    /** The zoo preset of a vision run. */
+    ZooPreset zooPreset() {
+        requireKind(Kind.VISION);
+        return ZooPreset.named(preset);
+    }
+
+    /**
+     * The language model: the preset with the vocabulary adapted to the tokenizer and the batch size,
+     * learning rate, weight decay and epochs of this run.
+     */
+    DeqLanguageModelConfig languageModel() {
+        requireKind(Kind.LANGUAGE_MODEL);
+        DeqLanguageModelConfig p = DeqLanguageModelConfig.preset(preset);
+        String t = tokenizer.orElseThrow();
+        int vocab = t.equals(p.tokenizer()) ? p.vocabSize() : createTokenizer().paddedVocabSize();
+        return new DeqLanguageModelConfig(p.name(), t, vocab, p.contextLength(), p.dModel(), p.heads(),
+                p.mlpHidden(), p.twoHiddenLayers(), p.layerNormEps(), p.beta(), p.tol(), p.maxSteps(), batchSize,
+                learningRate, weightDecay, epochs);
+    }
+
+    /** A new tokenizer of this language-model run. */
+    Tokenizer createTokenizer() {
+        requireKind(Kind.LANGUAGE_MODEL);
+        return Tokenizer.named(tokenizer.orElseThrow());
+    }
+
+    /** The corpus of this language-model run. */
+    Corpus corpus() {
+        requireKind(Kind.LANGUAGE_MODEL);
+        return data.map(Corpora::fromPath).orElseGet(Corpora::embedded);
+    }
+
+    private void requireKind(Kind expected) {
+        if (kind != expected) {
+            throw new IllegalStateException("a " + kind.id() + " run has no " + expected.id() + " settings");
+        }
+    }
+}
