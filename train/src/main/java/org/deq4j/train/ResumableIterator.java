@@ -10,9 +10,9 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  *
  * <p>Contract: after {@code seekStream(p)} the iterator delivers the same batches as the iterator
  * that reported {@code p} from {@link #streamPosition()}; {@link #reset()} starts the next epoch
- * (and is a no-op on an epoch not yet started). Implemented by deq4j-zoo's
- * {@code ImageDataSetIterator} and deq4j-lm's {@code WindowDataSetIterator}, which keep their order,
- * position and epoch rules in an {@link EpochCursor}.
+ * (and is a no-op on an epoch not yet started). {@link EpochIterator} implements it for any data
+ * over a fixed number of items; deq4j-zoo's {@code ImageDataSetIterator} and deq4j-lm's
+ * {@code WindowDataSetIterator} forward to one through {@link ForwardingEpochIterator}.
  */
 public interface ResumableIterator extends DataSetIterator {
 

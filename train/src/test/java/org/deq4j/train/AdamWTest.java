@@ -35,7 +35,7 @@ class AdamWTest {
         // DL4J attaches the global weight decay twice to each of the 2 layers' weights and biases
         assertEquals(4, AdamW.removeDuplicateRegularization(graph));
         assertEquals(0, AdamW.removeDuplicateRegularization(graph));
-        BlobIterator data = new BlobIterator(64, 4, 3, 16, 1, 2);
+        EpochIterator data = Blobs.iterator(64, 4, 3, 16, 1, 2);
         double[] p = graph.params().toDoubleVector();
         double[] coupled = p.clone();
         double[] m = new double[p.length];

@@ -24,7 +24,7 @@ class CheckpointTest {
 
     private static Checkpoint sample(long step) {
         ComputationGraph graph = TinyModels.mlp(4, 8, 3, 1e-2, 1e-4, step);
-        graph.fit(new BlobIterator(16, 4, 3, 16, 1, 1).next()); // non-trivial updater state
+        graph.fit(Blobs.iterator(16, 4, 3, 16, 1, 1).next()); // non-trivial updater state
         MetricsLog log = new MetricsLog("accuracy", "examples");
         log.add(new MetricRow(MetricRow.Kind.TRAIN, 1, 0, 0.1 + 1e-17 * step, 3e-4, Double.NaN, 123.25, 8, 1 << 20, 3 << 20));
         log.add(new MetricRow(MetricRow.Kind.EVAL, 1, 1, Double.NaN, 3e-4, 0.75, Double.NaN, Double.NaN, 2 << 20, 5 << 20));

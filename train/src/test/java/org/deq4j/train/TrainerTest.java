@@ -33,12 +33,12 @@ class TrainerTest {
     @TempDir
     Path dir;
 
-    private static BlobIterator data() {
-        return new BlobIterator(N, 4, 3, BATCH, 11, 5);
+    private static EpochIterator data() {
+        return Blobs.iterator(N, 4, 3, BATCH, 11, 5);
     }
 
-    private static BlobIterator evalData() {
-        return new BlobIterator(48, 4, 3, BATCH, 11, 99); // same blobs (data seed), other order
+    private static EpochIterator evalData() {
+        return Blobs.iterator(48, 4, 3, BATCH, 11, 99); // same blobs (data seed), other order
     }
 
     private static ComputationGraph model() {
@@ -67,7 +67,7 @@ class TrainerTest {
         return sum / p.length;
     }
 
-    private static double accuracy(ComputationGraph graph, BlobIterator data) {
+    private static double accuracy(ComputationGraph graph, EpochIterator data) {
         int correct = 0;
         int total = 0;
         data.reset();

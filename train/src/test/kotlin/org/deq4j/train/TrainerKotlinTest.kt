@@ -18,10 +18,10 @@ class TrainerKotlinTest {
                     .progress(System.out, ProgressMode.OFF)
             }
         }
-        val first = Trainer.create(TinyModels.mlp(4, 8, 3, 1e-2, 0.0, 1), config(2)).fit(BlobIterator(32, 4, 3, 16, 1, 1))
+        val first = Trainer.create(TinyModels.mlp(4, 8, 3, 1e-2, 0.0, 1), config(2)).fit(Blobs.iterator(32, 4, 3, 16, 1, 1))
         assertEquals(StopReason.STEP_LIMIT, first.reason())
         val resumed = Trainer.resume(config(5))
-        val result = resumed.fit(BlobIterator(32, 4, 3, 16, 1, 1), BlobIterator(32, 4, 3, 16, 1, 2))
+        val result = resumed.fit(Blobs.iterator(32, 4, 3, 16, 1, 1), Blobs.iterator(32, 4, 3, 16, 1, 2))
         assertEquals(5L, result.steps())
         assertEquals(2, result.epochs())
         assertTrue(result.lastEvaluation().isPresent)

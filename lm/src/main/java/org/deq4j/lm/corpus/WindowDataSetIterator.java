@@ -1,14 +1,13 @@
 package org.deq4j.lm.corpus;
 
-import java.util.List;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.train.EpochCursor;
 import org.deq4j.train.EpochIterator;
+import org.deq4j.train.ForwardingEpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,7 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Layout: features {@code [batch, context]} holding input token ids, labels {@code [batch, context]}
  * holding the next-token ids (features shifted by one), both of {@link Builder#dataType data type}
  * {@code INT32} by default (ids, not one-hot: a one-hot GPT-2 batch of 32 x 448 would take 2.9 GB). No
- * masks: every window is full.
+ * masks: every window is full. {@link #inputColumns()} is the context length, {@link #totalOutcomes()}
+ * the vocabulary size given to the builder; {@link #getLabels()} is null, token classes having no names.
  *
  * <p>Order: with shuffling on (the default), epoch {@code e} visits the windows in a permutation drawn
  * from {@code seed} and {@code e} alone, so runs are reproducible and a run resumed with
@@ -28,23 +28,26 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>{@link #reset()} moves to the start of the next epoch, unless the current epoch has not started (so
  * a DL4J {@code fit} that resets before its first epoch does not skip one). {@link #asyncSupported()} is
  * false: building a batch is an array copy, and prefetching would make {@link #position()} run ahead of
- * what the model consumed. Not thread-safe.
+ * what the model consumed. A batch that fails to assemble or pre-process is not skipped. Not thread-safe.
+ *
+ * <p>Order, position and epoch rules are an {@link EpochCursor}'s; the DL4J iterator calls are
+ * forwarded to an {@link EpochIterator} that asks this class only for batches.
  */
-public final class WindowDataSetIterator extends EpochIterator {
+public final class WindowDataSetIterator implements ForwardingEpochIterator {
     private static final long serialVersionUID = 1L;
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
     private final TokenWindows windows;
-    private final int vocabSize;
     private final DataType dataType;
-    private DataSetPreProcessor preProcessor;
+    private final transient EpochCursor cursor;
+    private final transient EpochIterator epochs;
 
     private WindowDataSetIterator(Builder b) {
-        super(cursor(b));
         this.windows = b.windows;
-        this.vocabSize = b.vocabSize;
         this.dataType = b.dataType;
+        this.cursor = cursor(b);
+        this.epochs = EpochIterator.of(cursor, windows.context(), b.vocabSize, null, this::assemble);
     }
 
     private static EpochCursor cursor(Builder b) {
@@ -85,9 +88,13 @@ public final class WindowDataSetIterator extends EpochIterator {
     }
 
     @Override
-    protected DataSet take(int n) {
-        int[] order = cursor.order();
-        int start = cursor.offset();
+    public EpochIterator epochIterator() {
+        return epochs;
+    }
+
+    private DataSet assemble(EpochCursor at, int n) {
+        int[] order = at.order();
+        int start = at.offset();
         int context = windows.context();
         int[] features = new int[n * context];
         int[] labels = new int[n * context];
@@ -96,45 +103,12 @@ public final class WindowDataSetIterator extends EpochIterator {
             windows.copyInput(w, features, i * context);
             windows.copyTarget(w, labels, i * context);
         }
-        cursor.advance(n);
-        DataSet batch = new DataSet(toArray(features, n, context), toArray(labels, n, context));
-        if (preProcessor != null) {
-            preProcessor.preProcess(batch);
-        }
-        return batch;
+        return new DataSet(toArray(features, n, context), toArray(labels, n, context));
     }
 
     private INDArray toArray(int[] ids, int rows, int columns) {
         INDArray array = Nd4j.createFromArray(ids).reshape('c', rows, columns);
         return dataType == DataType.INT32 ? array : array.castTo(dataType);
-    }
-
-    /** Context length: the number of feature columns. */
-    @Override
-    public int inputColumns() {
-        return windows.context();
-    }
-
-    /** The vocabulary size given to the builder. */
-    @Override
-    public int totalOutcomes() {
-        return vocabSize;
-    }
-
-    @Override
-    public void setPreProcessor(DataSetPreProcessor preProcessor) {
-        this.preProcessor = preProcessor;
-    }
-
-    @Override
-    public DataSetPreProcessor getPreProcessor() {
-        return preProcessor;
-    }
-
-    /** Token classes have no names here; DL4J's contract is to return null then. */
-    @Override
-    public List<String> getLabels() {
-        return null;
     }
 
     /** Configures a {@link WindowDataSetIterator}. */

@@ -1,7 +1,6 @@
 package org.deq4j.zoo.data;
 
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -13,10 +12,10 @@ import org.deq4j.core.DeqException;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.train.EpochCursor;
 import org.deq4j.train.EpochIterator;
+import org.deq4j.train.ForwardingEpochIterator;
 import org.deq4j.train.StreamPosition;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -35,13 +34,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * taken, and is a no-op on an untouched epoch (DL4J calls reset defensively before fitting).
  *
  * <p><b>Prefetch.</b> With {@code prefetch > 0} up to that many upcoming batches are assembled on a
- * daemon thread (which exits after a second of idleness). Prefetching is transparent: reset, seek or
- * a new pre-processor discard pending batches, and a failure while assembling a batch is rethrown
- * by the {@link #next()} that asks for it, with its original type. {@link #asyncSupported()} is
- * false so DL4J does not add a second prefetch layer. Not thread-safe: use from one thread;
- * {@link #close()} stops the prefetch thread early.
+ * daemon thread (which exits after a second of idleness). Prefetching is transparent: reset and seek
+ * discard pending batches, a DL4J pre-processor runs on the caller's thread as each batch is handed
+ * out, and a failure while assembling a batch is rethrown by the {@link #next()} that asks for it,
+ * with its original type, without advancing the position. {@link #asyncSupported()} is false so DL4J
+ * does not add a second prefetch layer. Not thread-safe: use from one thread; {@link #close()} stops
+ * the prefetch thread early.
+ *
+ * <p>Order, position and epoch rules are an {@link EpochCursor}'s; the DL4J iterator calls are
+ * forwarded to an {@link EpochIterator} that asks this class only for batches.
  */
-public final class ImageDataSetIterator extends EpochIterator implements AutoCloseable {
+public final class ImageDataSetIterator implements ForwardingEpochIterator, AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -61,7 +64,8 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
     private final long seed;
     private final int prefetch;
     private final transient SampleTransform transform;
-    private transient DataSetPreProcessor preProcessor;
+    private final transient EpochCursor cursor;
+    private final transient EpochIterator epochs;
     private final transient ArrayDeque<Pending> pending = new ArrayDeque<>();
     private transient ThreadPoolExecutor executor;
 
@@ -69,12 +73,13 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
     }
 
     private ImageDataSetIterator(Builder b) {
-        super(cursor(b));
         this.data = b.data;
         this.seed = b.seed;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
-        schedule();
+        this.cursor = cursor(b);
+        this.epochs = EpochIterator.of(cursor, data.shape().size(), data.numClasses(), data.classNames(), this::take);
+        schedule(cursor.offset());
     }
 
     private static EpochCursor cursor(Builder b) {
@@ -118,9 +123,22 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
      */
     @Override
     public void seekStream(StreamPosition position) {
-        super.seekStream(position);
+        epochs.seekStream(position);
         cancelPending();
-        schedule();
+        schedule(cursor.offset());
+    }
+
+    /** Starts the next epoch (unless the current one is untouched) and discards prefetched batches. */
+    @Override
+    public void reset() {
+        cancelPending();
+        epochs.reset();
+        schedule(cursor.offset());
+    }
+
+    @Override
+    public EpochIterator epochIterator() {
+        return epochs;
     }
 
     /** The data set being iterated. */
@@ -128,22 +146,25 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
         return data;
     }
 
-    /** Takes the batch from the prefetch queue if it is there, else assembles it here. */
-    @Override
-    protected DataSet take(int count) {
+    /**
+     * Takes the batch from the prefetch queue if it is there, else assembles it here. A queue that
+     * does not start with this batch (the cursor was moved behind this class's back) is discarded,
+     * so what is served depends only on the cursor.
+     */
+    private DataSet take(EpochCursor at, int count) {
         Pending head = pending.peekFirst();
-        int epoch = cursor.epoch();
-        int start = cursor.offset();
+        int epoch = at.epoch();
+        int start = at.offset();
         DataSet batch;
         if (head != null && head.epoch() == epoch && head.start() == start && head.count() == count) {
             pending.removeFirst();
             batch = await(head.result());
         } else {
             cancelPending();
-            batch = assemble(epoch, start, count, cursor.order(), preProcessor);
+            batch = assemble(epoch, start, count, at.order());
         }
-        cursor.advance(count);
-        schedule();
+        // The cursor advances only after this returns, so the queue continues from the batch's end.
+        schedule(start + count);
         return batch;
     }
 
@@ -169,13 +190,13 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
         }
     }
 
-    /** Queues the batches that follow the cursor in this epoch, up to the prefetch depth. */
-    private void schedule() {
+    /** Queues the batches of this epoch from image {@code from} (or after the queued ones), up to the prefetch depth. */
+    private void schedule(int from) {
         if (prefetch == 0) {
             return;
         }
         Pending last = pending.peekLast();
-        int next = last == null ? cursor.offset() : last.start() + last.count();
+        int next = last == null ? from : last.start() + last.count();
         int batchSize = cursor.batchSize();
         int[] ord = null;
         while (pending.size() < prefetch && next < data.size()) {
@@ -189,8 +210,7 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
             int e = cursor.epoch();
             int start = next;
             int[] o = ord;
-            DataSetPreProcessor pre = preProcessor;
-            pending.addLast(new Pending(e, start, count, executor().submit(() -> assemble(e, start, count, o, pre))));
+            pending.addLast(new Pending(e, start, count, executor().submit(() -> assemble(e, start, count, o))));
             next += count;
         }
     }
@@ -214,8 +234,8 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
         return executor;
     }
 
-    /** Builds the batch of images {@code order[start .. start + count)} of epoch {@code e}; pure apart from the pre-processor. */
-    private DataSet assemble(int e, int start, int count, int[] ord, DataSetPreProcessor pre) {
+    /** Builds the batch of images {@code order[start .. start + count)} of epoch {@code e}; pure, so it may run ahead on the prefetch thread. */
+    private DataSet assemble(int e, int start, int count, int[] ord) {
         ImageShape shape = data.shape();
         int len = shape.size();
         int k = data.numClasses();
@@ -229,47 +249,7 @@ public final class ImageDataSetIterator extends EpochIterator implements AutoClo
         }
         INDArray features = Nd4j.create(x, new long[] {count, shape.channels(), shape.height(), shape.width()}, 'c');
         INDArray labels = Nd4j.create(y, new long[] {count, k}, 'c');
-        DataSet batch = new DataSet(features, labels);
-        if (pre != null) {
-            pre.preProcess(batch);
-        }
-        return batch;
-    }
-
-    @Override
-    public int inputColumns() {
-        return data.shape().size();
-    }
-
-    @Override
-    public int totalOutcomes() {
-        return data.numClasses();
-    }
-
-    /** Starts the next epoch (unless the current one is untouched) and discards prefetched batches. */
-    @Override
-    public void reset() {
-        cancelPending();
-        super.reset();
-        schedule();
-    }
-
-    /** Sets a DL4J pre-processor applied to every batch after the sample transforms; pending prefetched batches are discarded. */
-    @Override
-    public void setPreProcessor(DataSetPreProcessor preProcessor) {
-        cancelPending();
-        this.preProcessor = preProcessor;
-        schedule();
-    }
-
-    @Override
-    public DataSetPreProcessor getPreProcessor() {
-        return preProcessor;
-    }
-
-    @Override
-    public List<String> getLabels() {
-        return data.classNames();
+        return new DataSet(features, labels);
     }
 
     /** Discards prefetched batches and stops the prefetch thread; the iterator still works, synchronously restarting it on demand. */

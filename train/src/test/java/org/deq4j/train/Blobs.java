@@ -1,25 +1,20 @@
 package org.deq4j.train;
 
-import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Test data: {@code n} points of {@code classes} Gaussian blobs in {@code features} dimensions (double),
  * one-hot labels, shuffled per epoch from (seed, epoch), so batches depend only on the position.
  */
-final class BlobIterator extends EpochIterator {
-    private static final long serialVersionUID = 1L;
-
+final class Blobs {
     private final double[][] x;
     private final int[] y;
     private final int classes;
 
-    BlobIterator(int n, int features, int classes, int batch, long dataSeed, long orderSeed) {
-        super(EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch));
+    private Blobs(int n, int features, int classes, long dataSeed) {
         SplittableRandom r = new SplittableRandom(dataSeed);
         double[][] centres = new double[classes][features];
         for (double[] c : centres) {
@@ -38,12 +33,18 @@ final class BlobIterator extends EpochIterator {
         this.classes = classes;
     }
 
+    /** An iterator over the blobs drawn from {@code dataSeed}, visited in an order drawn from {@code orderSeed}. */
+    static EpochIterator iterator(int n, int features, int classes, int batch, long dataSeed, long orderSeed) {
+        Blobs blobs = new Blobs(n, features, classes, dataSeed);
+        EpochCursor cursor = EpochCursor.shuffled(n, "blob points", batch, false, epoch -> orderSeed * 31 + epoch);
+        return EpochIterator.of(cursor, features, classes, null, blobs::assemble);
+    }
+
     private static double gaussian(SplittableRandom r) {
         return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
-    @Override
-    protected DataSet take(int m) {
+    private DataSet assemble(EpochCursor cursor, int m) {
         int[] o = cursor.order();
         int start = cursor.offset();
         double[][] f = new double[m][];
@@ -52,32 +53,6 @@ final class BlobIterator extends EpochIterator {
             f[i] = x[o[start + i]];
             l[i][y[o[start + i]]] = 1;
         }
-        cursor.advance(m);
         return new DataSet(Nd4j.create(f).castTo(DataType.DOUBLE), Nd4j.create(l).castTo(DataType.DOUBLE));
-    }
-
-    @Override
-    public int inputColumns() {
-        return x[0].length;
-    }
-
-    @Override
-    public int totalOutcomes() {
-        return classes;
-    }
-
-    @Override
-    public void setPreProcessor(DataSetPreProcessor preProcessor) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public DataSetPreProcessor getPreProcessor() {
-        return null;
-    }
-
-    @Override
-    public List<String> getLabels() {
-        return null;
     }
 }
