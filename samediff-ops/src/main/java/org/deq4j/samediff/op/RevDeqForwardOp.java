@@ -83,7 +83,6 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         CellGraph cell = new CellGraph(spec);
         DataType st = spec.stateType();
         double beta = spec.beta();
-        double keep = 1 - beta;
         int nParams = params.size();
         SDVariable xc = toCompute(x);
         List<SDVariable> pc = new ArrayList<>();
@@ -121,12 +120,9 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
                     CellGraph.Inputs in = new CellGraph.Inputs(v[6], List.of(v).subList(7, 7 + nParams));
                     SDVariable active = v[4];
                     SDVariable m = active.reshape(maskShape);
-                    SDVariable frozen = m.rsub(1.0);
-                    SDVariable y = v[1].mul(keep).add(v[3].mul(beta));
-                    y = y.mul(m).add(v[1].mul(frozen));
+                    SDVariable y = ReversibleStepGraph.where(m, ReversibleStepGraph.relax(v[1], v[3], beta), v[1]);
                     SDVariable fy = cell.evaluate(s, y, in).out();
-                    SDVariable z = v[2].mul(keep).add(fy.mul(beta));
-                    z = z.mul(m).add(v[2].mul(frozen));
+                    SDVariable z = ReversibleStepGraph.where(m, ReversibleStepGraph.relax(v[2], fy, beta), v[2]);
                     SDVariable fz = cell.evaluate(s, z, in).out();
                     SDVariable stillActive = residual(z, fz).gt(spec.tol()).castTo(st).mul(active);
                     SDVariable[] next = v.clone();

@@ -6,6 +6,7 @@ import java.util.List;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.samediff.cell.GraphCell;
+import org.deq4j.samediff.op.ReversibleStepGraph;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *       z  = (1-β)·z + β·f(y)
  *       fz = f(z)                    (not evaluated after the last step: the output is z)
  * </pre>
- * i.e. exactly the forward pass of the RevDEQ op and of {@code org.deq4j.core.Deq} with the reversible
+ * with the op's own symbolic half-steps ({@link ReversibleStepGraph}), i.e. exactly the forward pass of the RevDEQ op and of {@code org.deq4j.core.Deq} with the reversible
  * solver when every step is taken, with 2·steps cell evaluations. It needs no while loop, so it works
  * wherever plain SameDiff graphs do; use it as the reference for the RevDEQ op and as a fallback
  * when memory is not a concern. There is no early stopping.
@@ -55,15 +56,11 @@ public final class UnrolledRevDeq {
             throw new ShapeMismatchException("cell '" + cell.type() + "' takes " + cell.parameters().size()
                     + " parameters, got " + params.size());
         }
-        SDVariable z0 = zeroState(sd, cell, x);
-        SDVariable fz = cell.apply(sd, z0, x, params);
-        // First step from y = z = 0: the (1-β)·0 terms vanish.
-        SDVariable y = fz.mul(beta);
-        SDVariable z = cell.apply(sd, y, x, params).mul(beta);
-        for (int n = 2; n <= steps; n++) {
-            fz = cell.apply(sd, z, x, params);
-            y = y.mul(1 - beta).add(fz.mul(beta));
-            z = z.mul(1 - beta).add(cell.apply(sd, y, x, params).mul(beta));
+        SDVariable y = zeroState(sd, cell, x);
+        SDVariable z = y;
+        for (int n = 1; n <= steps; n++) {
+            y = ReversibleStepGraph.relax(y, cell.apply(sd, z, x, params), beta);
+            z = ReversibleStepGraph.relax(z, cell.apply(sd, y, x, params), beta);
         }
         return z;
     }
