@@ -138,7 +138,7 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
      * @throws CheckpointException naming the file if it is missing, truncated, corrupt or of an unknown format
      */
     public static Checkpoint read(Path file) {
-        try (ZipFile zip = new ZipFile(file.toFile())) {
+        return readZip(file, zip -> {
             TrainerState state;
             try (InputStream in = entry(zip, file, STATE_ENTRY)) {
                 Properties p = new Properties();
@@ -158,15 +158,7 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
             // the same kernels as the run that wrote it: a resumed run continues bit for bit
             OneDnnLayerHelpers.install(graph);
             return new Checkpoint(graph, state, metrics, settings);
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(file, "no such file", e);
-        } catch (ZipException e) {
-            throw new CheckpointException(file, "corrupt or truncated (" + e.getMessage() + ")", e);
-        } catch (IOException | RuntimeException e) {
-            throw new CheckpointException(file, "unreadable (" + e + ")", e);
-        }
+        });
     }
 
     /**
@@ -176,8 +168,19 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
      * @throws CheckpointException naming the file if it is missing, corrupt or not a deq4j checkpoint
      */
     public static Map<String, String> readSettings(Path file) {
+        return readZip(file, zip -> settings(zip, file));
+    }
+
+    /** What reads a checkpoint's zip. */
+    @FunctionalInterface
+    private interface ZipReader<T> {
+        T read(ZipFile zip) throws IOException;
+    }
+
+    /** Opens {@code file} as a zip for {@code reader}, turning every failure into an error naming the file. */
+    private static <T> T readZip(Path file, ZipReader<T> reader) {
         try (ZipFile zip = new ZipFile(file.toFile())) {
-            return settings(zip, file);
+            return reader.read(zip);
         } catch (CheckpointException e) {
             throw e;
         } catch (NoSuchFileException e) {
