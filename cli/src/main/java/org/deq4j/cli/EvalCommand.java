@@ -18,6 +18,7 @@ import org.deq4j.zoo.model.ImplicitResNet;
 import org.deq4j.zoo.model.ZooData;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,8 +35,8 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "A checkpoint.zip written by deq4j train.")
-    private Path checkpoint;
+    @Mixin
+    private CheckpointOption checkpoint;
 
     @Option(names = "--data", description = "Data folder (default: the embedded Fashion-MNIST extract).")
     private Path data;
@@ -46,8 +47,8 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImplicitResNet.registerCellTypes();
-        RunSettings run = RunSettings.of(checkpoint, RunSettings.Kind.VISION);
-        ComputationGraph graph = Checkpoint.read(checkpoint).graph();
+        RunSettings run = checkpoint.settings(RunSettings.Kind.VISION);
+        ComputationGraph graph = checkpoint.model();
         String dataset = run.zooPreset().dataset();
         DataSplits splits = ZooData.load(dataset, Optional.ofNullable(data));
         double accuracy;
@@ -60,7 +61,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("checkpoint", checkpoint.toString());
+            m.put("checkpoint", checkpoint.file().toString());
             m.put("dataset", dataset);
             m.put("data", splits.location());
             m.put("images", total);

@@ -32,7 +32,7 @@ final class LmEvalCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Mixin
-    private LmCheckpoint checkpoint;
+    private CheckpointOption checkpoint;
 
     @Option(names = "--split", description = "validation or test (default: ${DEFAULT-VALUE}).", defaultValue = "validation")
     private String split;
@@ -60,7 +60,7 @@ final class LmEvalCommand implements Callable<Integer> {
             default -> throw new InvalidConfigException("unknown split '" + split + "'; choose validation or test");
         };
         Path file = checkpoint.file();
-        RunSettings run = checkpoint.settings();
+        RunSettings run = checkpoint.settings(RunSettings.Kind.LANGUAGE_MODEL);
         if (data != null) {
             run = run.withData(data);
         }

@@ -21,7 +21,7 @@ final class LmGenerateCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Mixin
-    private LmCheckpoint checkpoint;
+    private CheckpointOption checkpoint;
 
     @Option(names = "--prompt", description = "Text to continue (default: the start of a document).", defaultValue = "")
     private String prompt;
@@ -42,7 +42,7 @@ final class LmGenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Tokenizer tokenizer = checkpoint.settings().createTokenizer();
+        Tokenizer tokenizer = checkpoint.settings(RunSettings.Kind.LANGUAGE_MODEL).createTokenizer();
         int[] ids = prompt.isEmpty() ? tokenizer.documentSeparator() : tokenizer.encode(prompt);
         if (ids.length == 0) {
             throw new InvalidConfigException("the prompt is empty and tokenizer '" + tokenizer.name()

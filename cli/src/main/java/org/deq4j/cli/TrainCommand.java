@@ -140,6 +140,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private RunSettings newRun() {
+        if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+            throw new ParameterException(spec.commandLine(), "--lr must be positive and finite, got " + lr);
+        }
+        if (weightDecay != null && !(weightDecay >= 0 && Double.isFinite(weightDecay))) {
+            throw new ParameterException(spec.commandLine(), "--weight-decay must be >= 0 and finite, got "
+                    + weightDecay);
+        }
         ZooPreset p = ZooPreset.named(preset != null ? preset : ZooPreset.FASHION_CPU.name());
         return new RunSettings(RunSettings.Kind.VISION, p.name(),
                 GradientStrategy.parse(gradient != null ? gradient : GradientStrategy.REVERSIBLE.id()),

@@ -10,6 +10,7 @@ import java.util.Objects;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
+import org.deq4j.core.compat.QuietStdout;
 import org.deq4j.core.exec.GraphRunner;
 import org.deq4j.core.exec.PlannedSessions;
 import org.deq4j.core.profile.PhaseTimer;

@@ -1,19 +1,37 @@
-package org.deq4j.core.cell;
+package org.deq4j.core.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.deq4j.core.cell.SameDiffCell;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
+/** The filter, and a check that the ND4J behaviour it works around still exists. */
 class QuietStdoutTest {
+
+    /** Fails when ND4J stops printing the chatter: then QuietStdout and its uses can be removed. */
+    @Test
+    void nd4jStillPrintsAutodiffChatter() {
+        String out = captureStdout(() -> {
+            SameDiff sd = SameDiff.create();
+            SDVariable w = sd.var("w", Nd4j.rand(DataType.DOUBLE, 2, 2));
+            sd.math().tanh(w).sum().markAsLoss();
+            sd.createGradFunction();
+        });
+        assertTrue(out.contains("Added differentiated op "), "ND4J changed: it no longer prints its autodiff"
+                + " chatter, so org.deq4j.core.compat.QuietStdout is not needed any more: " + out);
+    }
 
     @Test
     void dropsOnlyTheAutodiffChatterAndRestoresStdout() {

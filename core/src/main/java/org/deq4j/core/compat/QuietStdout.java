@@ -1,4 +1,4 @@
-package org.deq4j.core.cell;
+package org.deq4j.core.compat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -6,22 +6,34 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Runs an action with one known line of ND4J chatter removed from {@code System.out}.
+ * Removes one known line of ND4J chatter from {@code System.out}: around one action, or for the whole
+ * process (the command line).
  *
  * <p>ND4J 1.0.0-M2.1's {@code SameDiff.createGradFunction} prints "Added differentiated op ..." with
  * {@code System.out.println} for every op it differentiates (not through its logger, so logging
  * configuration cannot silence it); a transformer cell prints over a hundred such lines. Only those
- * lines are dropped, and only while the action runs: anything else written to {@code System.out}
- * meanwhile, by any thread, is passed through unchanged, line by line.
+ * lines are dropped: anything else written to {@code System.out}, by any thread, is passed through
+ * unchanged, line by line. {@code QuietStdoutTest} fails when ND4J stops printing them, so this class
+ * can go then.
  */
-final class QuietStdout {
+public final class QuietStdout {
     private static final String CHATTER = "Added differentiated op ";
 
     private QuietStdout() {
     }
 
+    /**
+     * Filters the chatter out of {@code System.out} from now on, for programs that own the process (the
+     * command line). Idempotent.
+     */
+    public static synchronized void install() {
+        if (!(System.out instanceof Filtered)) {
+            System.setOut(new Filtered(new LineFilter(System.out)));
+        }
+    }
+
     /** Runs {@code action} with the chatter filtered out of {@code System.out}. */
-    static synchronized void run(Runnable action) {
+    public static synchronized void run(Runnable action) {
         PrintStream original = System.out;
         LineFilter filter = new LineFilter(original);
         System.setOut(new PrintStream(filter, true));
@@ -30,6 +42,13 @@ final class QuietStdout {
         } finally {
             System.setOut(original);
             filter.flushPartialLine();
+        }
+    }
+
+    /** The stream {@link #install} sets, recognisable so that a second call does not wrap it again. */
+    private static final class Filtered extends PrintStream {
+        Filtered(LineFilter filter) {
+            super(filter, true);
         }
     }
 

@@ -1,0 +1,71 @@
+package org.deq4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/** Every failure reaches the user as one "deq4j: error:" message with the exit code of its family. */
+class ErrorReportingTest {
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return new Run(cl.execute(args), out.toString(), err.toString());
+    }
+
+    private static void assertUserError(Run r, int exit, String... parts) {
+        assertEquals(exit, r.exit(), r.err());
+        assertTrue(r.err().startsWith("deq4j: error: "), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --verbose: " + r.err());
+        for (String p : parts) {
+            assertTrue(r.err().contains(p), "'" + p + "' missing from: " + r.err());
+        }
+    }
+
+    @Test
+    void usageErrorsExitTwoAndPointToTheHelp(@TempDir Path dir) {
+        assertUserError(run("train", "--preset", "nope", "--out", dir.resolve("a").toString()), 2,
+                "unknown preset 'nope'", "deq4j train --help");
+        Run lr = run("train", "--lr", "-1", "--out", dir.resolve("b").toString());
+        assertUserError(lr, 2, "--lr must be positive", "-1");
+        assertFalse(Files.exists(dir.resolve("b")), "a refused run leaves nothing behind");
+        assertUserError(run("lm", "train", "--gradient", "adjoint", "--out", dir.resolve("c").toString()), 2,
+                "unknown gradient strategy 'adjoint'", "deq4j lm train --help");
+    }
+
+    @Test
+    void dataAndCheckpointErrorsExitOneAndNameTheProblem(@TempDir Path dir) {
+        assertUserError(run("train", "--resume", dir.toString()), 1, "checkpoint.zip", "no such file");
+        assertUserError(run("lm", "eval", "--checkpoint", Path.of("..", "zoo", "pretrained", "fashion-cpu").toString()),
+                1, "vision checkpoint", "deq4j eval");
+        assertUserError(run("eval", "--checkpoint", Path.of("..", "lm", "pretrained", "austen-micro").toString()), 1,
+                "language-model checkpoint", "deq4j lm eval");
+    }
+
+    @Test
+    void aBugPrintsItsTraceAndAsksForAReport() {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        int exit = new ErrorReporter(false).handleExecutionException(new IllegalStateException("boom"), cl, null);
+        assertEquals(1, exit);
+        assertTrue(err.toString().startsWith("deq4j: internal error: java.lang.IllegalStateException: boom"), err.toString());
+        assertTrue(err.toString().contains("\tat ") && err.toString().contains("please report"), err.toString());
+    }
+}
