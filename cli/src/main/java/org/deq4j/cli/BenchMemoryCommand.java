@@ -61,8 +61,8 @@ final class BenchMemoryCommand implements Callable<Integer> {
     private List<Integer> steps = List.of(2, 4, 8, 16, 32);
 
     @Option(names = "--methods", split = ",", paramLabel = "NAME", converter = MethodConverter.class,
-            description = "Methods: samediff-reversible, samediff-unrolled, vertex-reversible, vertex-unrolled"
-                    + " (default: all).")
+            description = "Methods: samediff-reversible, samediff-unrolled, vertex-reversible,"
+                    + " vertex-reversible-engine, vertex-unrolled (default: all).")
     private List<Method> methods = List.of(Method.values());
 
     @Option(names = "--batch", description = "Batch size (default: 32).")

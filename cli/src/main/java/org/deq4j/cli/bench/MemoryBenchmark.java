@@ -77,6 +77,11 @@ public final class MemoryBenchmark {
          * the RevDEQ op's loops ({@code DeqExecution.AUTO}).
          */
         VERTEX_REVERSIBLE("vertex-reversible"),
+        /**
+         * The same vertex and strategy on the core engine's Java loop ({@code DeqExecution.CORE_ENGINE}):
+         * the row that shows what running the op buys.
+         */
+        VERTEX_REVERSIBLE_ENGINE("vertex-reversible-engine"),
         /** {@code DeqVertex} in a ComputationGraph, core engine with the unrolled adjoint. */
         VERTEX_UNROLLED("vertex-unrolled");
 
@@ -93,7 +98,7 @@ public final class MemoryBenchmark {
 
         /** Whether the method stores no trajectory. */
         public boolean reversible() {
-            return this == SAMEDIFF_REVERSIBLE || this == VERTEX_REVERSIBLE;
+            return this == SAMEDIFF_REVERSIBLE || this == VERTEX_REVERSIBLE || this == VERTEX_REVERSIBLE_ENGINE;
         }
 
         /** Whether the method is a SameDiff graph (one memory run per configuration, see the class doc). */

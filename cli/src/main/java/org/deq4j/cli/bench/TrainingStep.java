@@ -26,6 +26,7 @@ import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.StopMode;
 import org.deq4j.samediff.cell.CellParameters;
 import org.deq4j.samediff.cell.ConvResidualCell;
+import org.deq4j.samediff.dl4j.DeqExecution;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.samediff.op.RevDeq;
 import org.deq4j.samediff.unrolled.UnrolledRevDeq;
@@ -69,7 +70,7 @@ sealed interface TrainingStep extends AutoCloseable {
                 .castTo(DataType.FLOAT);
         return switch (m) {
             case SAMEDIFF_REVERSIBLE, SAMEDIFF_UNROLLED -> new Graph(s, m, steps, cell, x);
-            case VERTEX_REVERSIBLE, VERTEX_UNROLLED -> new Vertex(s, m, steps, cell, x);
+            case VERTEX_REVERSIBLE, VERTEX_REVERSIBLE_ENGINE, VERTEX_UNROLLED -> new Vertex(s, m, steps, cell, x);
         };
     }
 
@@ -159,7 +160,7 @@ sealed interface TrainingStep extends AutoCloseable {
 
         Vertex(Settings s, Method m, int steps, ConvResidualCell cell, INDArray x) {
             DeqConfig deq = DeqConfig.builder().solver(new ReversibleSolver(s.beta()))
-                    .adjoint(m == Method.VERTEX_REVERSIBLE
+                    .adjoint(m.reversible()
                             // float32 drift over many steps is reported by the engine, not an error here
                             ? new ReversibleAdjoint(new DriftCheck(1e-6, DriftCheck.Action.IGNORE))
                             : new UnrolledAdjoint())
@@ -170,7 +171,9 @@ sealed interface TrainingStep extends AutoCloseable {
                     .graphBuilder()
                     .addInputs("in")
                     .setInputTypes(InputType.convolutional(s.size(), s.size(), s.channels()))
-                    .addVertex("deq", DeqVertex.builder().cell(cell).deq(deq).seed(s.seed()).build(), "in")
+                    .addVertex("deq", DeqVertex.builder().cell(cell).deq(deq).seed(s.seed())
+                            .execution(m == Method.VERTEX_REVERSIBLE_ENGINE ? DeqExecution.CORE_ENGINE : DeqExecution.AUTO)
+                            .build(), "in")
                     .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "deq")
                     .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(1)
                             .activation(Activation.IDENTITY).build(), "pool")
