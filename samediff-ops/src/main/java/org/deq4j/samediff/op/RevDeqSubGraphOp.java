@@ -1,12 +1,12 @@
 package org.deq4j.samediff.op;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.exec.PlannedSessions;
+import org.deq4j.samediff.compat.InvokeSubGraphNames;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -68,7 +68,7 @@ abstract class RevDeqSubGraphOp extends Invoke {
         for (int i = 0; i < out.length; i++) {
             out[i] = "out_" + i;
         }
-        setSubGraphNames(in, out);
+        InvokeSubGraphNames.set(this, in, out);
         if (sameDiff.getFunction(name) == null) {
             // first use may happen during execution inside a DL4J workspace: the sub-graph's
             // constants must not live there
@@ -82,24 +82,6 @@ abstract class RevDeqSubGraphOp extends Invoke {
             }
         }
         return name;
-    }
-
-    /**
-     * Sets Invoke's private sub-graph input/output name fields, which {@link Invoke#doInvoke} reads
-     * directly and which no constructor of a deserialised op can set. The sub-graph must not reuse
-     * the outer variable names: names like "op:1" are read as "output 1 of op" by the session.
-     */
-    private void setSubGraphNames(String[] in, String[] out) {
-        try {
-            Field fin = Invoke.class.getDeclaredField("subGraphInputVarNames");
-            Field fout = Invoke.class.getDeclaredField("subGraphOutputVarNames");
-            fin.setAccessible(true);
-            fout.setAccessible(true);
-            fin.set(this, in);
-            fout.set(this, out);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("this ND4J version's Invoke op has no sub-graph name fields: " + e, e);
-        }
     }
 
     @Override
