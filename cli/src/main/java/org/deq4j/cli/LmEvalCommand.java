@@ -59,6 +59,8 @@ final class LmEvalCommand implements Callable<Integer> {
             case "train" -> Split.TRAIN;
             default -> throw new InvalidConfigException("unknown split '" + split + "'; choose validation or test");
         };
+        Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
+        Limits.notNegative(spec.commandLine(), "--max-windows", maxWindows);
         Path file = checkpoint.file();
         RunSettings run = checkpoint.settings(RunSettings.Kind.LANGUAGE_MODEL);
         if (data != null) {

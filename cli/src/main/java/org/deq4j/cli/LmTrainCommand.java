@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -103,9 +104,15 @@ final class LmTrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter console = spec.commandLine().getOut();
         long start = System.nanoTime();
-        Path dir = resume != null ? resume : out;
+        // Every option is checked (limits, settings, the output folder) before the corpus or a model is loaded.
+        Optional<Duration> budget = Durations.parseLimit(timeBudget);
+        Limits.atLeastOne(spec.commandLine(), "--epochs", epochs);
+        Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
+        Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
+        Limits.notNegative(spec.commandLine(), "--eval-windows", evalWindows);
         RunSettings run = resume != null ? RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.LANGUAGE_MODEL)
                 : newRun();
+        Path dir = resume != null ? resume : OutputFolder.prepare(spec.commandLine(), out);
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
@@ -134,7 +141,7 @@ final class LmTrainCommand implements Callable<Integer> {
             if (maxSteps != null) {
                 b.maxSteps(maxSteps);
             }
-            Durations.parseLimit(timeBudget).ifPresent(b::timeBudget);
+            budget.ifPresent(b::timeBudget);
         });
         Trainer trainer;
         if (resume != null) {

@@ -1,8 +1,8 @@
 package org.deq4j.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -96,25 +96,26 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter msg = spec.commandLine().getErr();
         ImplicitResNet.registerCellTypes();
         RunSettings run = resume != null ? resumedRun() : newRun();
-        Path dir = resume != null ? resume : outputDir(run.zooPreset());
         ZooPreset p = run.zooPreset();
-        DataSplits splits = ZooData.load(p.dataset(), run.data());
-
+        // Every option is checked (settings, limits, the output folder) before data or a model is loaded.
+        int maxEpochs = epochs != null ? positive(epochs, "--epochs") : run.epochs();
+        Optional<Duration> budget = Optional.ofNullable(timeBudget).map(Durations::parse);
+        Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
+        Path dir = resume != null ? resume : outputDir(p);
         TrainerConfig.Builder cb = TrainerConfig.builder(dir)
                 .learningRate(run.learningRate())
-                .maxEpochs(epochs != null ? positive(epochs, "--epochs") : run.epochs())
+                .maxEpochs(maxEpochs)
                 .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
                 .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
                 .runSettings(run.toMap())
                 .progress(System.out, progress);
-        if (timeBudget != null) {
-            cb.timeBudget(Durations.parse(timeBudget));
-        }
+        budget.ifPresent(cb::timeBudget);
         if (maxSteps != null) {
             cb.maxSteps(maxSteps);
         }
         TrainerConfig config = cb.build();
+        DataSplits splits = ZooData.load(p.dataset(), run.data());
         Trainer trainer = resume != null ? Trainer.resume(config)
                 : Trainer.create(ImplicitResNet.build(p, run.gradient(), run.seed(), run.learningRate(),
                         run.weightDecay()), config);
@@ -157,19 +158,12 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Path outputDir(ZooPreset p) {
-        Path dir = out != null ? out : Path.of("runs", p.name() + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(Checkpoint.fileIn(dir))) {
-            throw new ParameterException(spec.commandLine(), dir + " already holds a checkpoint: continue it with"
-                    + " --resume " + dir + " or choose another --out");
-        }
-        return dir;
+        return OutputFolder.prepare(spec.commandLine(), out != null ? out : Path.of("runs", p.name() + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
     }
 
     private int positive(int v, String option) {
-        if (v < 1) {
-            throw new ParameterException(spec.commandLine(), option + " must be at least 1, got " + v);
-        }
+        Limits.atLeastOne(spec.commandLine(), option, v);
         return v;
     }
 

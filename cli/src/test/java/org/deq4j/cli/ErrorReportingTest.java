@@ -47,6 +47,20 @@ class ErrorReportingTest {
         assertFalse(Files.exists(dir.resolve("b")), "a refused run leaves nothing behind");
         assertUserError(run("lm", "train", "--gradient", "adjoint", "--out", dir.resolve("c").toString()), 2,
                 "unknown gradient strategy 'adjoint'", "deq4j lm train --help");
+        assertUserError(run("train", "--max-steps", "0", "--out", dir.resolve("d").toString()), 2,
+                "--max-steps must be at least 1, got 0");
+        assertUserError(run("lm", "eval", "--checkpoint", dir.toString(), "--max-windows", "-4"), 2,
+                "--max-windows must be 0 (all) or more, got -4");
+        assertUserError(run("lm", "train", "--epochs", "0", "--out", dir.resolve("e").toString()), 2,
+                "--epochs must be at least 1");
+    }
+
+    @Test
+    void anOutputThatIsAFileIsRefusedBeforeTraining(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("taken"), "x");
+        assertUserError(run("train", "--out", file.toString()), 2, "--out " + file + " is a file");
+        assertUserError(run("lm", "train", "--out", file.toString()), 2, "--out " + file + " is a file");
+        assertEquals("x", Files.readString(file));
     }
 
     @Test
