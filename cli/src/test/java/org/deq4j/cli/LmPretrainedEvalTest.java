@@ -10,13 +10,16 @@ import java.nio.file.Path;
 
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
  * {@code lm eval} on the shipped checkpoint reproduces the validation perplexity and bits per byte that the
- * training run recorded in its {@code lm-results.json}.
+ * training run recorded in its {@code lm-results.json}. A golden regression test (tag {@code golden}, part
+ * of the default suite and of CI).
  */
+@Tag("golden")
 class LmPretrainedEvalTest {
     static final Path RUN = Path.of("..", "lm", "pretrained", "austen-micro");
 
@@ -34,8 +37,10 @@ class LmPretrainedEvalTest {
         JsonNode expected = recorded.get("validation");
         assertEquals(expected.get("tokens").asLong(), measured.get("tokens").asLong());
         double ppl = expected.get("perplexity").asDouble();
-        assertEquals(ppl, measured.get("perplexity").asDouble(), 1e-6 * ppl);
-        assertEquals(expected.get("bitsPerByte").asDouble(), measured.get("bitsPerByte").asDouble(), 1e-6);
+        String why = "golden value from the shipped run: the evaluation's arithmetic changed (or the ND4J native"
+                + " library did, which may move the last digits; then re-record it)";
+        assertEquals(ppl, measured.get("perplexity").asDouble(), 1e-6 * ppl, why);
+        assertEquals(expected.get("bitsPerByte").asDouble(), measured.get("bitsPerByte").asDouble(), 1e-6, why);
         assertTrue(ppl < recorded.get("unigramValidation").get("perplexity").asDouble(), "beats the unigram baseline");
     }
 }
