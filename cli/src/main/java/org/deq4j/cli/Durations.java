@@ -5,6 +5,10 @@ import java.util.Locale;
 import java.util.Optional;
 
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.train.CheckpointInterval;
+
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
 
 /**
  * Durations as the commands' options take them: a number with unit ms, s, m or h ({@code "250ms"},
@@ -37,6 +41,23 @@ final class Durations {
             return Optional.empty();
         }
         return Optional.of(parse(text, FORMS + ", or 0 for none"));
+    }
+
+    /**
+     * A checkpoint interval: a whole number of steps ({@code 500}) or a period ({@code 10m}).
+     *
+     * @throws ParameterException naming {@code option} if the text is neither or not positive
+     */
+    static CheckpointInterval interval(CommandLine cl, String option, String text) {
+        try {
+            if (text.trim().matches("\\d+")) {
+                return CheckpointInterval.steps(Long.parseLong(text.trim()));
+            }
+            return CheckpointInterval.time(parse(text));
+        } catch (InvalidConfigException | NumberFormatException e) {
+            throw new ParameterException(cl, option + " takes a number of steps (e.g. 500) or a period (e.g. 10m),"
+                    + " got '" + text + "': " + e.getMessage());
+        }
     }
 
     private static Duration parse(String text, String forms) {

@@ -28,6 +28,7 @@ import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
+import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
@@ -93,6 +94,10 @@ final class LmTrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}, the whole split).", defaultValue = "0")
     private int evalWindows;
 
+    @Option(names = "--checkpoint-every", description = "Also checkpoint every N steps (e.g. 500) or every period"
+            + " (e.g. 10m), not only at the end of each epoch (default: per epoch only).")
+    private String checkpointEvery;
+
     @Option(names = "--resume", description = "Continue the run in this directory (its settings are reused).")
     private Path resume;
 
@@ -106,6 +111,8 @@ final class LmTrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         // Every option is checked (limits, settings, the output folder) before the corpus or a model is loaded.
         Optional<Duration> budget = Durations.parseLimit(timeBudget);
+        Optional<CheckpointInterval> interval = Optional.ofNullable(checkpointEvery)
+                .map(v -> Durations.interval(spec.commandLine(), "--checkpoint-every", v));
         Limits.atLeastOne(spec.commandLine(), "--epochs", epochs);
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
@@ -142,6 +149,7 @@ final class LmTrainCommand implements Callable<Integer> {
                 b.maxSteps(maxSteps);
             }
             budget.ifPresent(b::timeBudget);
+            interval.ifPresent(b::checkpointEvery);
         });
         Trainer trainer;
         if (resume != null) {
@@ -151,7 +159,10 @@ final class LmTrainCommand implements Callable<Integer> {
         }
         long stepsBefore = trainer.step();
         long fitStart = System.nanoTime();
-        TrainingResult result = trainer.fit(trainData, validationData);
+        TrainingResult result;
+        try (StopOnSignal signals = StopOnSignal.install(trainer, spec.commandLine().getErr())) {
+            result = trainer.fit(trainData, validationData);
+        }
         double fitSeconds = (System.nanoTime() - fitStart) * 1e-9;
         long tokensTrained = (result.steps() - stepsBefore) * (long) model.batchSize() * model.contextLength();
 

@@ -16,6 +16,7 @@ import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Accuracy;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
+import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
@@ -88,6 +89,10 @@ final class TrainCommand implements Callable<Integer> {
             defaultValue = "auto")
     private ProgressMode progress;
 
+    @Option(names = "--checkpoint-every", description = "Also checkpoint every N steps (e.g. 500) or every period"
+            + " (e.g. 10m), not only at the end of each epoch (default: per epoch only).")
+    private String checkpointEvery;
+
     @Option(names = "--resume", description = "Continue the run checkpointed in this folder.")
     private Path resume;
 
@@ -101,6 +106,8 @@ final class TrainCommand implements Callable<Integer> {
         int maxEpochs = epochs != null ? positive(epochs, "--epochs") : run.epochs();
         Optional<Duration> budget = Optional.ofNullable(timeBudget).map(Durations::parse);
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
+        Optional<CheckpointInterval> interval = Optional.ofNullable(checkpointEvery)
+                .map(v -> Durations.interval(spec.commandLine(), "--checkpoint-every", v));
         Path dir = resume != null ? resume : outputDir(p);
         TrainerConfig.Builder cb = TrainerConfig.builder(dir)
                 .learningRate(run.learningRate())
@@ -111,6 +118,7 @@ final class TrainCommand implements Callable<Integer> {
                 .runSettings(run.toMap())
                 .progress(System.out, progress);
         budget.ifPresent(cb::timeBudget);
+        interval.ifPresent(cb::checkpointEvery);
         if (maxSteps != null) {
             cb.maxSteps(maxSteps);
         }
@@ -127,7 +135,8 @@ final class TrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         TrainingResult r;
         try (ImageDataSetIterator train = ZooData.training(p.dataset(), splits.train(), run.batchSize(), run.seed());
-             ImageDataSetIterator test = ZooData.evaluation(p.dataset(), splits.test())) {
+             ImageDataSetIterator test = ZooData.evaluation(p.dataset(), splits.test());
+             StopOnSignal signals = StopOnSignal.install(trainer, msg)) {
             r = trainer.fit(train, test);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -9,5 +9,7 @@ public enum StopReason {
     /** The configured step limit was reached. */
     STEP_LIMIT,
     /** The wall-clock budget of this invocation was used up; a checkpoint allows resuming. */
-    TIME_BUDGET
+    TIME_BUDGET,
+    /** {@link Trainer#requestStop} was called (the command line: Ctrl-C or SIGTERM); a checkpoint allows resuming. */
+    STOP_REQUESTED
 }

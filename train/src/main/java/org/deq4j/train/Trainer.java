@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -57,6 +58,7 @@ public final class Trainer {
     private long trainingNanos;
     private Optional<StreamPosition> position;
     private OptionalDouble lastEvaluation = OptionalDouble.empty();
+    private volatile boolean stopRequested;
 
     private Trainer(ComputationGraph graph, TrainerConfig config, MetricsLog log, TrainerState state) {
         this.graph = graph;
@@ -133,6 +135,15 @@ public final class Trainer {
         return log;
     }
 
+    /**
+     * Asks a running {@link #fit} to stop: it finishes the step in progress, writes a checkpoint and returns
+     * {@link StopReason#STOP_REQUESTED}. Safe to call from any thread (a signal handler, a listener);
+     * a call before {@code fit} stops it before its first step.
+     */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
     /** Trains without evaluation data; see {@link #fit(ResumableIterator, DataSetIterator)}. */
     public TrainingResult fit(ResumableIterator train) {
         return run(train, Optional.empty());
@@ -160,6 +171,8 @@ public final class Trainer {
         graph.getConfiguration().setEpochCount(epoch);
         long sessionStart = System.nanoTime();
         long checkpointedStep = -1;
+        long lastCheckpointNanos = sessionStart;
+        long lastCheckpointStep = step;
         Path checkpointFile = Checkpoint.fileIn(config.outputDir());
         StopReason reason;
         try (BufferedWriter csv = openCsv()) {
@@ -176,11 +189,18 @@ public final class Trainer {
                     evaluate(eval, progress, csv);
                     checkpoint(csv);
                     checkpointedStep = step;
+                    lastCheckpointStep = step;
+                    lastCheckpointNanos = System.nanoTime();
                     if (epoch >= config.maxEpochs()) {
                         reason = StopReason.EPOCHS_DONE;
                         break;
                     }
                     continue;
+                }
+                if (stopRequested) {
+                    stopRequested = false;
+                    reason = StopReason.STOP_REQUESTED;
+                    break;
                 }
                 if (config.timeBudget().isPresent()
                         && System.nanoTime() - sessionStart >= config.timeBudget().get().toNanos()) {
@@ -196,6 +216,13 @@ public final class Trainer {
                 if (plateau.exhausted()) {
                     reason = StopReason.LEARNING_RATE_FLOOR;
                     break;
+                }
+                if (config.checkpointEvery().isPresent() && config.checkpointEvery().get().due(step - lastCheckpointStep,
+                        Duration.ofNanos(System.nanoTime() - lastCheckpointNanos))) {
+                    checkpoint(csv);
+                    checkpointedStep = step;
+                    lastCheckpointStep = step;
+                    lastCheckpointNanos = System.nanoTime();
                 }
             }
             if (checkpointedStep != step) {

@@ -40,13 +40,15 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param progressMode     console style (default {@link ProgressMode#AUTO})
  * @param progressInterval period of plain progress lines (default 30 s)
  * @param plot             whether to draw {@code training.png} at every checkpoint (default true)
+ * @param checkpointEvery  checkpoints between the per-epoch ones (default none)
  * @param runSettings      what the run was started with, stored in every checkpoint for the program that
  *                         resumes or evaluates it (default empty); a resumed run must be given the same
  */
 public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau.Settings plateau, int maxEpochs,
         long maxSteps, Optional<Duration> timeBudget, long seed, Optional<Metric> metric, int metricEvery,
         Function<ComputationGraph, StepStatsSource> stepStats, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
-        ProgressMode progressMode, Duration progressInterval, boolean plot, Map<String, String> runSettings) {
+        ProgressMode progressMode, Duration progressInterval, boolean plot, Optional<CheckpointInterval> checkpointEvery,
+        Map<String, String> runSettings) {
 
     /** File name of the metrics log in the output directory. */
     public static final String CSV_NAME = "metrics.csv";
@@ -107,6 +109,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         private Duration progressInterval = Duration.ofSeconds(30);
         private boolean plot = true;
         private Map<String, String> runSettings = Map.of();
+        private CheckpointInterval checkpointEvery;
 
         private Builder(Path outputDir) {
             this.outputDir = outputDir;
@@ -176,6 +179,12 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
             return this;
         }
 
+        /** Checkpoints between the per-epoch ones; see {@link CheckpointInterval}. */
+        public Builder checkpointEvery(CheckpointInterval checkpointEvery) {
+            this.checkpointEvery = Objects.requireNonNull(checkpointEvery, "checkpointEvery");
+            return this;
+        }
+
         /** The run's settings, stored in every checkpoint; see {@link TrainerConfig#runSettings()}. */
         public Builder runSettings(Map<String, String> runSettings) {
             this.runSettings = Objects.requireNonNull(runSettings, "runSettings");
@@ -191,7 +200,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         public TrainerConfig build() {
             return new TrainerConfig(outputDir, learningRate, plateau, maxEpochs, maxSteps, Optional.ofNullable(timeBudget),
                     seed, Optional.ofNullable(metric), metricEvery, stepStats, unit, itemsPerBatch,
-                    progress, progressMode, progressInterval, plot, runSettings);
+                    progress, progressMode, progressInterval, plot, Optional.ofNullable(checkpointEvery), runSettings);
         }
     }
 }

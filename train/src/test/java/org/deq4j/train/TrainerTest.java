@@ -188,6 +188,55 @@ class TrainerTest {
         }
     }
 
+    /**
+     * A stop request (Ctrl-C on the command line) ends the run after the step in progress with a
+     * checkpoint, and the run resumed from it ends where an uninterrupted one does, bit for bit.
+     */
+    @Test
+    void aStopRequestCheckpointsAndTheRunResumesExactly(@TempDir Path other) {
+        Consumer<TrainerConfig.Builder> common = b -> b.maxEpochs(10).seed(7).plot(false);
+        Trainer straight = Trainer.create(model(), config(other.resolve("straight"), common.andThen(b -> b.maxSteps(9))));
+        straight.fit(data(), evalData());
+
+        Path run = other.resolve("stopped");
+        Trainer[] self = new Trainer[1];
+        // the statistics source is queried after every step: a convenient place to "press Ctrl-C" at step 5
+        Trainer stopped = Trainer.create(model(), config(run, common.andThen(b -> b.maxSteps(9).stepStats(g -> () -> {
+            if (self[0].step() == 5) {
+                self[0].requestStop();
+            }
+            return OptionalDouble.empty();
+        }))));
+        self[0] = stopped;
+        TrainingResult part = stopped.fit(data(), evalData());
+        assertEquals(StopReason.STOP_REQUESTED, part.reason());
+        assertEquals(5, part.steps());
+        assertEquals(5, Checkpoint.read(Checkpoint.fileIn(run)).state().step());
+
+        Trainer resumed = Trainer.resume(config(run, common.andThen(b -> b.maxSteps(9))));
+        assertEquals(9, resumed.fit(data(), evalData()).steps());
+        assertArrayEquals(straight.graph().params().toDoubleVector(), resumed.graph().params().toDoubleVector());
+    }
+
+    /** Periodic checkpoints land inside an epoch, every N steps. */
+    @Test
+    void checkpointsEveryNSteps() {
+        long[] seen = new long[8];
+        Trainer[] self = new Trainer[1];
+        Trainer t = Trainer.create(model(), config(dir, b -> b.maxSteps(7).checkpointEvery(CheckpointInterval.steps(3))
+                .stepStats(g -> () -> {
+                    long step = self[0].step();
+                    seen[(int) step] = Files.exists(Checkpoint.fileIn(dir))
+                            ? Checkpoint.read(Checkpoint.fileIn(dir)).state().step() : -1;
+                    return OptionalDouble.empty();
+                })));
+        self[0] = t;
+        t.fit(data());
+        // stats are read after each step and before that step's periodic checkpoint
+        assertArrayEquals(new long[] {0, -1, -1, -1, 3, 3, 3, 6}, seen);
+        assertEquals(7, Checkpoint.read(Checkpoint.fileIn(dir)).state().step());
+    }
+
     @Test
     void stopsWhenTheScaleReachesTheFloor() {
         // window 1, patience 1, rtol 0.999: only the first step improves, every later one halves the scale;

@@ -1,0 +1,125 @@
+package org.deq4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.deq4j.train.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/**
+ * Fault proofs of {@code deq4j train} in a child JVM: SIGTERM stops cleanly with a checkpoint, and a run
+ * killed with SIGKILL resumes from its last periodic checkpoint to the same parameters as a run that was
+ * never interrupted, bit for bit.
+ */
+class InterruptedTrainingTest {
+    private static final int STEPS = 40;
+    private static final List<String> RUN = List.of("train", "--preset", "fashion-tiny", "--batch-size", "16",
+            "--seed", "5", "--progress", "lines");
+
+    private static Process child(Path log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", System.getProperty("java.class.path")));
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
+        if (ext != null) {
+            cmd.add("-Dorg.bytedeco.javacpp.platform.extension=" + ext);
+        }
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static String[] args(Path out, String... more) {
+        List<String> a = new ArrayList<>(RUN);
+        a.addAll(List.of("--out", out.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(new String[0]);
+    }
+
+    /** Waits until the run's checkpoint exists and has at least {@code step} steps. */
+    private static void awaitCheckpoint(Path dir, long step, Process p, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            assertTrue(p.isAlive(), () -> "the run ended early: " + read(log));
+            Path f = Checkpoint.fileIn(dir);
+            if (Files.exists(f)) {
+                try {
+                    if (Checkpoint.readSettings(f) != null && Checkpoint.read(f).state().step() >= step) {
+                        return;
+                    }
+                } catch (RuntimeException racingRename) {
+                    // read between the writer's rename and our open: try again
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no checkpoint at step " + step + ": " + read(log));
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static int runHere(String... args) {
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void sigtermStopsWithACheckpoint(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        Path log = dir.resolve("child.log");
+        Process p = child(log, args(out, "--max-steps", "100000", "--checkpoint-every", "2"));
+        awaitCheckpoint(out, 2, p, log);
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the run did not stop: " + read(log));
+        assertEquals(0, p.exitValue(), read(log));
+        String text = read(log);
+        assertTrue(text.contains("STOP_REQUESTED") && text.contains("stopping after this step"), text);
+        long stopped = Checkpoint.read(Checkpoint.fileIn(out)).state().step();
+        assertTrue(stopped >= 2 && stopped < 100000, "checkpoint at step " + stopped);
+    }
+
+    @Test
+    void aKilledRunResumesToTheSameParameters(@TempDir Path dir) throws Exception {
+        Path straight = dir.resolve("straight");
+        assertEquals(0, runHere(args(straight, "--max-steps", Integer.toString(STEPS))));
+
+        Path killed = dir.resolve("killed");
+        Path log = dir.resolve("child.log");
+        Process p = child(log, args(killed, "--max-steps", Integer.toString(STEPS), "--checkpoint-every", "3"));
+        awaitCheckpoint(killed, 3, p, log);
+        p.destroyForcibly(); // SIGKILL: no handler runs, whatever was being written is cut off
+        p.waitFor(1, TimeUnit.MINUTES);
+        long at = Checkpoint.read(Checkpoint.fileIn(killed)).state().step();
+        assertTrue(at >= 3 && at < STEPS, "killed mid-run, the last good checkpoint survives: step " + at);
+
+        assertEquals(0, runHere("train", "--resume", killed.toString(), "--max-steps", Integer.toString(STEPS)));
+        Checkpoint a = Checkpoint.read(Checkpoint.fileIn(straight));
+        Checkpoint b = Checkpoint.read(Checkpoint.fileIn(killed));
+        assertEquals(STEPS, b.state().step());
+        assertArrayEquals(a.graph().params().toDoubleVector(), b.graph().params().toDoubleVector(),
+                "resumed after a kill at step " + at);
+        assertEquals(a.metrics().rows().stream().map(r -> List.of(r.kind(), r.step(), r.loss(), r.metric())).toList(),
+                b.metrics().rows().stream().map(r -> List.of(r.kind(), r.step(), r.loss(), r.metric())).toList());
+    }
+}
