@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code deq4j lm generate}: samples text from a checkpointed language model (temperature, top-k, seed). */
@@ -42,6 +43,17 @@ final class LmGenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Limits.atLeastOne(spec.commandLine(), "--tokens", tokens);
+        Limits.atLeastOne(spec.commandLine(), "--top-k", topK);
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new ParameterException(spec.commandLine(), "--temperature must be 0 (greedy) or positive, got "
+                    + temperature);
+        }
+        if (prompt.indexOf('\uFFFD') >= 0) {
+            // the JVM decoded the argument with the platform charset and replaced what did not fit
+            throw new ParameterException(spec.commandLine(), "--prompt is not valid text in the console's encoding ("
+                    + System.getProperty("sun.jnu.encoding") + "); run in a UTF-8 locale (e.g. LANG=C.UTF-8)");
+        }
         Tokenizer tokenizer = checkpoint.settings(RunSettings.Kind.LANGUAGE_MODEL).createTokenizer();
         int[] ids = prompt.isEmpty() ? tokenizer.documentSeparator() : tokenizer.encode(prompt);
         if (ids.length == 0) {

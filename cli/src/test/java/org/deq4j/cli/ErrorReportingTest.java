@@ -53,6 +53,13 @@ class ErrorReportingTest {
                 "--max-windows must be 0 (all) or more, got -4");
         assertUserError(run("lm", "train", "--epochs", "0", "--out", dir.resolve("e").toString()), 2,
                 "--epochs must be at least 1");
+        String lm = Path.of("..", "lm", "pretrained", "austen-micro").toString();
+        assertUserError(run("lm", "generate", "--checkpoint", lm, "--tokens", "0"), 2, "--tokens must be at least 1");
+        assertUserError(run("lm", "generate", "--checkpoint", lm, "--top-k", "0"), 2, "--top-k must be at least 1");
+        assertUserError(run("lm", "generate", "--checkpoint", lm, "--temperature", "-1"), 2, "--temperature");
+        // what the JVM makes of bytes the console's charset cannot decode
+        assertUserError(run("lm", "generate", "--checkpoint", lm, "--prompt", "caf\uFFFD"), 2,
+                "--prompt is not valid text in the console's encoding");
     }
 
     @Test
