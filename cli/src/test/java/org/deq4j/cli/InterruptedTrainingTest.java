@@ -21,14 +21,16 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Fault proofs of {@code deq4j train} in a child JVM: SIGTERM stops cleanly with a checkpoint, and a run
- * killed with SIGKILL resumes from its last periodic checkpoint to the same parameters as a run that was
- * never interrupted, bit for bit.
+ * Fault proofs of {@code deq4j train} and {@code deq4j lm train} in a child JVM: SIGTERM stops cleanly with
+ * a checkpoint, and a run killed with SIGKILL resumes from its last periodic checkpoint to the same
+ * parameters and metrics as a run that was never interrupted, bit for bit.
  */
 class InterruptedTrainingTest {
     private static final int STEPS = 40;
-    private static final List<String> RUN = List.of("train", "--preset", "fashion-tiny", "--batch-size", "16",
+    private static final List<String> VISION = List.of("train", "--preset", "fashion-tiny", "--batch-size", "16",
             "--seed", "5", "--progress", "lines");
+    private static final List<String> LM = List.of("lm", "train", "--batch-size", "8", "--seed", "5",
+            "--time-budget", "0", "--eval-windows", "2", "--progress", "lines");
 
     private static Process child(Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -42,8 +44,8 @@ class InterruptedTrainingTest {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private static String[] args(Path out, String... more) {
-        List<String> a = new ArrayList<>(RUN);
+    private static String[] args(List<String> base, Path out, String... more) {
+        List<String> a = new ArrayList<>(base);
         a.addAll(List.of("--out", out.toString()));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
@@ -88,7 +90,7 @@ class InterruptedTrainingTest {
     void sigtermStopsWithACheckpoint(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         Path log = dir.resolve("child.log");
-        Process p = child(log, args(out, "--max-steps", "100000", "--checkpoint-every", "2"));
+        Process p = child(log, args(VISION, out, "--max-steps", "100000", "--checkpoint-every", "2"));
         awaitCheckpoint(out, 2, p, log);
         p.destroy(); // SIGTERM
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the run did not stop: " + read(log));
@@ -100,20 +102,31 @@ class InterruptedTrainingTest {
     }
 
     @Test
-    void aKilledRunResumesToTheSameParameters(@TempDir Path dir) throws Exception {
+    void aKilledVisionRunResumesToTheSameParameters(@TempDir Path dir) throws Exception {
+        killAndResume(VISION, List.of("train"), dir);
+    }
+
+    @Test
+    void aKilledLanguageModelRunResumesToTheSameParameters(@TempDir Path dir) throws Exception {
+        killAndResume(LM, List.of("lm", "train", "--time-budget", "0", "--eval-windows", "2"), dir);
+    }
+
+    private static void killAndResume(List<String> run, List<String> resume, Path dir) throws Exception {
         Path straight = dir.resolve("straight");
-        assertEquals(0, runHere(args(straight, "--max-steps", Integer.toString(STEPS))));
+        assertEquals(0, runHere(args(run, straight, "--max-steps", Integer.toString(STEPS))));
 
         Path killed = dir.resolve("killed");
         Path log = dir.resolve("child.log");
-        Process p = child(log, args(killed, "--max-steps", Integer.toString(STEPS), "--checkpoint-every", "3"));
+        Process p = child(log, args(run, killed, "--max-steps", Integer.toString(STEPS), "--checkpoint-every", "3"));
         awaitCheckpoint(killed, 3, p, log);
         p.destroyForcibly(); // SIGKILL: no handler runs, whatever was being written is cut off
         p.waitFor(1, TimeUnit.MINUTES);
         long at = Checkpoint.read(Checkpoint.fileIn(killed)).state().step();
         assertTrue(at >= 3 && at < STEPS, "killed mid-run, the last good checkpoint survives: step " + at);
 
-        assertEquals(0, runHere("train", "--resume", killed.toString(), "--max-steps", Integer.toString(STEPS)));
+        List<String> again = new ArrayList<>(resume);
+        again.addAll(List.of("--resume", killed.toString(), "--max-steps", Integer.toString(STEPS)));
+        assertEquals(0, runHere(again.toArray(new String[0])));
         Checkpoint a = Checkpoint.read(Checkpoint.fileIn(straight));
         Checkpoint b = Checkpoint.read(Checkpoint.fileIn(killed));
         assertEquals(STEPS, b.state().step());
