@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,7 @@ public final class Datasets {
      */
     public static DataSplits fashionMnistEmbedded() {
         String base = EMBEDDED_FASHION_MNIST;
-        ImageDataset train = IdxReader.read(NamedStream.ofResource(base + "train-images-idx3-ubyte.gz"),
+        Supplier<ImageDataset> train = () -> IdxReader.read(NamedStream.ofResource(base + "train-images-idx3-ubyte.gz"),
                 NamedStream.ofResource(base + "train-labels-idx1-ubyte.gz"), "Fashion-MNIST train (embedded extract)", FASHION_MNIST_CLASSES);
         ImageDataset test = IdxReader.read(NamedStream.ofResource(base + "t10k-images-idx3-ubyte.gz"),
                 NamedStream.ofResource(base + "t10k-labels-idx1-ubyte.gz"), "Fashion-MNIST test (embedded extract)", FASHION_MNIST_CLASSES);
@@ -81,14 +82,14 @@ public final class Datasets {
     /** CIFAR-10 from {@code dir} (the extracted {@code cifar-10-batches-bin} or its parent), which is required. */
     public static DataSplits cifar10(Optional<Path> dir) {
         Path folder = dir.orElseThrow(() -> CifarReader.noFolderGiven(false));
-        return logged("CIFAR-10", new DataSplits(CifarReader.cifar10(folder, Split.TRAIN), CifarReader.cifar10(folder, Split.TEST),
+        return logged("CIFAR-10", new DataSplits(() -> CifarReader.cifar10(folder, Split.TRAIN), CifarReader.cifar10(folder, Split.TEST),
                 DataOrigin.EXPLICIT, folder.toString()));
     }
 
     /** CIFAR-100 from {@code dir} (the extracted {@code cifar-100-binary} or its parent), which is required. */
     public static DataSplits cifar100(Optional<Path> dir, Cifar100Labels labels) {
         Path folder = dir.orElseThrow(() -> CifarReader.noFolderGiven(true));
-        return logged("CIFAR-100", new DataSplits(CifarReader.cifar100(folder, Split.TRAIN, labels),
+        return logged("CIFAR-100", new DataSplits(() -> CifarReader.cifar100(folder, Split.TRAIN, labels),
                 CifarReader.cifar100(folder, Split.TEST, labels), DataOrigin.EXPLICIT, folder.toString()));
     }
 
@@ -96,8 +97,8 @@ public final class Datasets {
         if (!Files.isDirectory(dir)) {
             throw new DataNotFoundException(dir.toString(), Files.exists(dir) ? "is not a folder" : "folder not found", hint);
         }
-        ImageDataset train = IdxReader.read(idxFile(dir, "train-images-idx3-ubyte", hint), idxFile(dir, "train-labels-idx1-ubyte", hint),
-                title + " train", classes);
+        Supplier<ImageDataset> train = () -> IdxReader.read(idxFile(dir, "train-images-idx3-ubyte", hint),
+                idxFile(dir, "train-labels-idx1-ubyte", hint), title + " train", classes);
         ImageDataset test = IdxReader.read(idxFile(dir, "t10k-images-idx3-ubyte", hint), idxFile(dir, "t10k-labels-idx1-ubyte", hint),
                 title + " test", classes);
         return new DataSplits(train, test, origin, dir.toString());
@@ -113,8 +114,8 @@ public final class Datasets {
     }
 
     private static DataSplits logged(String title, DataSplits s) {
-        LOG.info("{} data from the {} source {}: {} training and {} test images", title,
-                s.origin().name().toLowerCase(), s.location(), s.train().size(), s.test().size());
+        LOG.info("{} data from the {} source {}: {} test images (training images read when first used)", title,
+                s.origin().name().toLowerCase(), s.location(), s.test().size());
         return s;
     }
 }

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test
 class DataKotlinTest {
     @Test
     fun `iterator configured with a lambda delivers augmented normalised batches`() {
-        val data = Datasets.fashionMnistEmbedded().test
+        val data = Datasets.fashionMnistEmbedded().test()
         val pipeline = RandomCropFlip(2, true).andThen(Normalize.FASHION_MNIST)
         ImageDataSetIterator.create(data) {
             it.batchSize(50).seed(7).dropLast(true).transform(pipeline)
