@@ -104,8 +104,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         ZooPreset p = ZooPreset.named(preset);
         int batch = batchSize != null ? batchSize : 64;
         DataSplits splits = ZooData.load(p.dataset(), Optional.ofNullable(data));
-        ComputationGraph net = ImplicitResNet.build(p, GradientStrategy.parse(gradient), seed, p.learningRate(),
-                AdamW.DEFAULT_WEIGHT_DECAY);
+        ComputationGraph net = ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p,
+                GradientStrategy.parse(gradient), seed), p.learningRate(), AdamW.DEFAULT_WEIGHT_DECAY));
         out.put("batchSize", batch);
         out.put("data", splits.location());
         out.put("parameters", net.params().length());

@@ -125,8 +125,8 @@ final class TrainCommand implements Callable<Integer> {
         TrainerConfig config = cb.build();
         DataSplits splits = ZooData.load(p.dataset(), run.data());
         Trainer trainer = resume != null ? Trainer.resume(config)
-                : Trainer.create(ImplicitResNet.build(p, run.gradient(), run.seed(), run.learningRate(),
-                        run.weightDecay()), config);
+                : Trainer.create(ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p, run.gradient(),
+                        run.seed()), run.learningRate(), run.weightDecay())), config);
         msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
                 trainer.graph().params().length(), run.gradient().id(), splits.location(),

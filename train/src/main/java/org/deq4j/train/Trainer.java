@@ -19,8 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Trains a DL4J {@link ComputationGraph} (single input, single output) the way the RevDEQ paper
- * does: AdamW (configure it with {@link AdamW#configure}; the trainer repairs DL4J's doubled weight
- * decay with {@link AdamW#removeDuplicateRegularization}), learning rate {@code base × scale} where
+ * does: AdamW (put on the graph's configuration with {@link AdamW#apply} before the graph is built; the
+ * trainer repairs the doubled weight decay of graphs configured through DL4J's global builder with
+ * {@link AdamW#removeDuplicateRegularization}), learning rate {@code base × scale} where
  * the scale follows {@link ReduceOnPlateau} on the per-step training loss, stopping at the epoch or
  * step limit, when the scale reaches its floor, or when the wall-clock budget is used up.
  *
@@ -85,9 +86,16 @@ public final class Trainer {
      * A trainer for a new run of {@code graph}.
      *
      * @throws InvalidConfigException if {@code outputDir} already holds a checkpoint (resume it, or
-     *                                choose another directory: a new run must not overwrite it)
+     *                                choose another directory: a new run must not overwrite it), or if no
+     *                                parameter of {@code graph} has an updater with a learning rate
      */
     public static Trainer create(ComputationGraph graph, TrainerConfig config) {
+        // A model builder's architecture-only configuration has no optimiser (NoOp): training it would
+        // silently change nothing, and the learning-rate schedule would have nothing to act on.
+        if (AdamW.paramSettings(graph).values().stream().noneMatch(s -> s.updater() != null && s.updater().hasLearningRate())) {
+            throw new InvalidConfigException("the graph has no optimiser: no parameter has an updater with a learning"
+                    + " rate; build it from AdamW.apply(configuration, lr, weightDecay)");
+        }
         Path existing = Checkpoint.fileIn(config.outputDir());
         if (Files.exists(existing)) {
             throw new InvalidConfigException("output directory already holds a checkpoint, " + existing

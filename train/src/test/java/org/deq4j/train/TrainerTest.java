@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.NoOp;
 
 class TrainerTest {
     private static final int N = 96;
@@ -297,6 +298,16 @@ class TrainerTest {
         assertTrue(m.getMessage().contains("'accuracy'") && m.getMessage().contains("'perplexity'"), m.getMessage());
         Trainer noMetric = Trainer.create(model(), TrainerConfig.create(dir.resolve("x"), b -> b.progress(System.out, ProgressMode.OFF)));
         assertThrows(InvalidConfigException.class, () -> noMetric.fit(data(), evalData()));
+    }
+
+    /** An architecture without an optimiser (NoOp, as the model builders make them) would train to nothing. */
+    @Test
+    void refusesAGraphWithoutOptimiser() {
+        ComputationGraph noOptimiser = TinyModels.graph(TinyModels.mlpConfiguration(TinyModels.global(3).updater(new NoOp()),
+                4, 8, 3));
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> Trainer.create(noOptimiser, config(dir, b -> { })));
+        assertTrue(e.getMessage().contains("AdamW.apply"), e.getMessage());
     }
 
     @Test

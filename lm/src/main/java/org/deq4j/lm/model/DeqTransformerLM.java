@@ -21,6 +21,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
 /**
@@ -47,8 +48,10 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * {@link #labelsPreProcessor()} to reshape them. Sparse labels avoid one-hot arrays of
  * batch·T·vocab (2.9 GB for the paper's GPT-2 batches).
  *
- * <p>Optimiser: AdamW ({@link AdamW#configure}) with the preset's learning rate and weight decay; the
- * {@link org.deq4j.train.Trainer} adjusts the rate by its plateau rule.
+ * <p>Optimiser: {@link #configuration} describes the architecture only (updater {@link NoOp}: such a graph
+ * computes but does not learn); training code puts the optimiser on it, as {@link #create(DeqLanguageModelConfig,
+ * GradientStrategy, long)} does with the preset's AdamW ({@link AdamW#apply} with its learning rate and weight
+ * decay). The {@link org.deq4j.train.Trainer} adjusts the rate by its plateau rule.
  */
 public final class DeqTransformerLM {
     /** Vertex names. */
@@ -64,9 +67,10 @@ public final class DeqTransformerLM {
     }
 
     /**
-     * The graph configuration.
+     * The graph configuration: the architecture only, no optimiser (see the class comment).
      *
-     * @param model    sizes and optimiser settings (its solver settings are {@code deq}'s business here)
+     * @param model    sizes (its solver settings are {@code deq}'s business here, its optimiser settings the
+     *                 training code's)
      * @param deq      the DEQ's solver, adjoint, stopping rule and precision, usually
      *                 {@link #deqConfig(DeqLanguageModelConfig, GradientStrategy)}
      * @param seed     seed of every parameter initialisation
@@ -83,9 +87,8 @@ public final class DeqTransformerLM {
         }
         int t = model.contextLength();
         int d = model.dModel();
-        NeuralNetConfiguration.Builder global = new NeuralNetConfiguration.Builder().seed(seed).dataType(dataType);
-        AdamW.configure(global, model.learningRate(), model.weightDecay());
-        return global.graphBuilder()
+        // NoOp, not DL4J's default Sgd: an architecture must not train with an optimiser nobody chose.
+        return new NeuralNetConfiguration.Builder().seed(seed).dataType(dataType).updater(new NoOp()).graphBuilder()
                 .addInputs(INPUT)
                 // The ids arrive as [batch, T]; as an input type they are a recurrent sequence of T steps.
                 .setInputTypes(InputType.recurrent(model.vocabSize(), t))
@@ -104,12 +107,14 @@ public final class DeqTransformerLM {
 
     /**
      * A new, initialised float32 model with a float64 solver state ({@link PrecisionPolicy#MIXED}, the RevDEQ
-     * setting).
+     * setting), ready to train with the preset's AdamW: {@link AdamW#apply} with {@code model.learningRate()}
+     * and {@code model.weightDecay()}.
      *
      * @see #configuration
      */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
-        return create(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT));
+        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT),
+                model.learningRate(), model.weightDecay()));
     }
 
     /** The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED}. */
@@ -118,7 +123,10 @@ public final class DeqTransformerLM {
                 .precision(PrecisionPolicy.MIXED).build();
     }
 
-    /** An initialised graph of {@code conf}, with {@link TransformerCell} registered. */
+    /**
+     * An initialised graph of {@code conf} (a {@link #configuration}, with or without an optimiser), with
+     * {@link TransformerCell} registered and DL4J's oneDNN layer helpers installed.
+     */
     public static ComputationGraph create(ComputationGraphConfiguration conf) {
         TransformerCell.register();
         ComputationGraph graph = new ComputationGraph(conf);

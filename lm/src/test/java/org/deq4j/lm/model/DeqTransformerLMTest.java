@@ -12,6 +12,7 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.train.AdamW;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,10 +36,12 @@ public class DeqTransformerLMTest {
         return model(DeqTransformerLM.deqConfig(tinyConfig(), strategy));
     }
 
-    /** The tiny model in float64 with {@code deq}'s solver and adjoint. */
+    /** The tiny model in float64 with {@code deq}'s solver and adjoint, and the configuration's AdamW. */
     static ComputationGraph model(DeqConfig deq) {
-        return DeqTransformerLM.create(DeqTransformerLM.configuration(tinyConfig(),
-                deq.toBuilder().precision(PrecisionPolicy.DOUBLE).build(), 7, DataType.DOUBLE));
+        DeqLanguageModelConfig tiny = tinyConfig();
+        return DeqTransformerLM.create(AdamW.apply(DeqTransformerLM.configuration(tiny,
+                deq.toBuilder().precision(PrecisionPolicy.DOUBLE).build(), 7, DataType.DOUBLE), tiny.learningRate(),
+                tiny.weightDecay()));
     }
 
     static INDArray randomTokens(long seed, int batch) {

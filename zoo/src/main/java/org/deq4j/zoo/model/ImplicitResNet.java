@@ -20,9 +20,9 @@ import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
-import org.deq4j.train.AdamW;
 import org.deq4j.train.OneDnnLayerHelpers;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
@@ -44,9 +44,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * → DEQ → average pool to 4x4 (kernel = stride = size/4, PyTorch's adaptive pool for such sizes) →
  * dense softmax output over the 16·C features.
  *
- * <p>Training recipe: {@link AdamW} with the given learning rate and weight decay; He-normal
- * ({@code WeightInit.RELU}) initialisation of the DL4J layers; DEQ parameters from the vertex seeds
- * (derived from the network seed).
+ * <p>Initialisation: He-normal ({@code WeightInit.RELU}) for the DL4J layers; DEQ parameters from the
+ * vertex seeds (derived from the network seed).
+ *
+ * <p>The configurations describe the architecture only: their updater is {@link NoOp}, so a graph built
+ * from one as it is computes but does not learn (and the {@link org.deq4j.train.Trainer} refuses it).
+ * Training code chooses the optimiser ({@link org.deq4j.train.AdamW#apply}), the paper's recipe being
+ * <pre>{@code
+ * ComputationGraph net = ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(preset, gradient, seed),
+ *         preset.learningRate(), AdamW.DEFAULT_WEIGHT_DECAY));
+ * }</pre>
  */
 public final class ImplicitResNet {
     /** Name of the input. */
@@ -70,28 +77,37 @@ public final class ImplicitResNet {
     }
 
     /**
-     * The initialised network for {@code preset}, its DEQs differentiated by {@code gradient}.
+     * The initialised network of {@code preset}, its DEQs differentiated by {@code gradient}, without an
+     * optimiser: for inference and inspection (to train, see the class comment).
      *
-     * @param seed        seed of every parameter initialisation
-     * @param lr          AdamW learning rate
-     * @param weightDecay AdamW (decoupled) weight decay
+     * @param seed seed of every parameter initialisation
      */
-    public static ComputationGraph build(ZooPreset preset, GradientStrategy gradient, long seed, double lr,
-                                         double weightDecay) {
-        ComputationGraph g = new ComputationGraph(configuration(preset, gradient, seed, lr, weightDecay));
+    public static ComputationGraph build(ZooPreset preset, GradientStrategy gradient, long seed) {
+        return build(configuration(preset, gradient, seed));
+    }
+
+    /**
+     * The initialised network of {@code conf}, a {@link #configuration} with or without an optimiser, with
+     * DL4J's oneDNN layer helpers installed ({@link OneDnnLayerHelpers}).
+     */
+    public static ComputationGraph build(ComputationGraphConfiguration conf) {
+        ComputationGraph g = new ComputationGraph(conf);
         g.init();
         OneDnnLayerHelpers.install(g);
-        AdamW.removeDuplicateRegularization(g);
         return g;
     }
 
-    /** The network's configuration (see {@link #build}). */
-    public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed,
-                                                              double lr, double weightDecay) {
-        NeuralNetConfiguration.Builder nb = new NeuralNetConfiguration.Builder().seed(seed).weightInit(WeightInit.RELU)
-                .convolutionMode(ConvolutionMode.Truncate);
-        AdamW.configure(nb, lr, weightDecay);
-        ComputationGraphConfiguration.GraphBuilder b = nb.graphBuilder().addInputs(INPUT)
+    /**
+     * The architecture of {@code preset} (see the class comment), its DEQs differentiated by
+     * {@code gradient}; no optimiser.
+     *
+     * @param seed seed of every parameter initialisation
+     */
+    public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed) {
+        // NoOp, not DL4J's default Sgd: an architecture must not train with an optimiser nobody chose.
+        ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
+                .updater(new NoOp()).weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Truncate).graphBuilder()
+                .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(preset.imageSize(), preset.imageSize(), preset.inputChannels()));
         String last = switch (preset.architecture()) {
             case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, seed);

@@ -49,8 +49,7 @@ class ImplicitResNetTest {
     }
 
     private static long countOf(ZooPreset p) {
-        ComputationGraph g = new ComputationGraph(ImplicitResNet.configuration(p, GradientStrategy.REVERSIBLE, 1, 1e-3,
-                1e-4));
+        ComputationGraph g = new ComputationGraph(ImplicitResNet.configuration(p, GradientStrategy.REVERSIBLE, 1));
         g.init();
         // Vertices' parameters are not in ComputationGraph.numParams() (it sums layers only).
         return g.params().length();
@@ -88,7 +87,7 @@ class ImplicitResNetTest {
     void configurationRoundTripsThroughJson() {
         for (ZooPreset p : List.of(ZooPreset.FASHION_TINY, ZooPreset.SINGLE_DEQ)) {
             for (GradientStrategy s : GradientStrategy.values()) {
-                ComputationGraphConfiguration conf = ImplicitResNet.configuration(p, s, 5, 1e-3, 1e-4);
+                ComputationGraphConfiguration conf = ImplicitResNet.configuration(p, s, 5);
                 String json = conf.toJson();
                 ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(json);
                 assertEquals(json, back.toJson(), p.name() + " " + s);
@@ -102,7 +101,7 @@ class ImplicitResNetTest {
     @Test
     void networksFromJsonComputeTheSameOutputs() {
         ZooPreset p = ZooPreset.SINGLE_DEQ;
-        ComputationGraphConfiguration conf = ImplicitResNet.configuration(p, GradientStrategy.REVERSIBLE, 5, 1e-3, 1e-4);
+        ComputationGraphConfiguration conf = ImplicitResNet.configuration(p, GradientStrategy.REVERSIBLE, 5);
         ComputationGraph a = new ComputationGraph(conf);
         a.init();
         ComputationGraph b = new ComputationGraph(ComputationGraphConfiguration.fromJson(conf.toJson()));
@@ -115,7 +114,7 @@ class ImplicitResNetTest {
 
     @Test
     void resolutionHalvesBetweenStages() {
-        ComputationGraph g = ImplicitResNet.build(ZooPreset.FASHION_CPU, GradientStrategy.REVERSIBLE, 1, 1e-3, 1e-4);
+        ComputationGraph g = ImplicitResNet.build(ZooPreset.FASHION_CPU, GradientStrategy.REVERSIBLE, 1);
         var acts = g.feedForward(Nd4j.rand(DataType.FLOAT, 2, 1, 28, 28), false);
         assertArrayEquals(new long[] {2, 16, 14, 14}, acts.get("stage1").shape());
         assertArrayEquals(new long[] {2, 32, 7, 7}, acts.get("stage2").shape());

@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Accuracy;
+import org.deq4j.train.AdamW;
 import org.deq4j.train.MetricRow;
 import org.deq4j.train.ProgressMode;
 import org.deq4j.train.Trainer;
@@ -32,6 +33,11 @@ class ZooTrainingTest {
     private static final ZooPreset TINY = new ZooPreset("test-tiny", ZooPreset.Architecture.IMPLICIT_RESNET, 1, 8, 1,
             4, List.of(new ZooPreset.Stage(4, 1, 2)), 0.8, 1e-6, 1e-2, 1, "fashion-mnist");
 
+    /** The tiny network with AdamW (learning rate 1e-2, weight decay {@code wd}). */
+    private static ComputationGraph model(GradientStrategy strategy, double wd) {
+        return ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(TINY, strategy, 3), 1e-2, wd));
+    }
+
     private static double loss(ComputationGraph g, List<DataSet> batches) {
         return batches.stream().mapToDouble(b -> g.score(b, false)).average().orElseThrow();
     }
@@ -39,7 +45,7 @@ class ZooTrainingTest {
     @ParameterizedTest
     @EnumSource(GradientStrategy.class)
     void twoBatchTrainingLowersTheLoss(GradientStrategy strategy) {
-        ComputationGraph g = ImplicitResNet.build(TINY, strategy, 3, 1e-2, 0);
+        ComputationGraph g = model(strategy, 0);
         List<DataSet> batches;
         try (ImageDataSetIterator it = ImageDataSetIterator.builder(QuadrantImages.of(32)).batchSize(16).shuffle(false)
                 .prefetch(0).build()) {
@@ -67,14 +73,12 @@ class ZooTrainingTest {
     @Test
     void resumedRunMatchesStraightRun(@TempDir Path dir) {
         int total = 7; // 3 batches per epoch: resume inside the second epoch
-        Trainer straight = Trainer.create(ImplicitResNet.build(TINY, GradientStrategy.REVERSIBLE, 3, 1e-2, 1e-4),
-                config(dir.resolve("straight"), total));
+        Trainer straight = Trainer.create(model(GradientStrategy.REVERSIBLE, 1e-4), config(dir.resolve("straight"), total));
         try (ImageDataSetIterator it = train()) {
             straight.fit(it);
         }
         try (ImageDataSetIterator it = train()) {
-            Trainer.create(ImplicitResNet.build(TINY, GradientStrategy.REVERSIBLE, 3, 1e-2, 1e-4),
-                    config(dir.resolve("split"), 4)).fit(it);
+            Trainer.create(model(GradientStrategy.REVERSIBLE, 1e-4), config(dir.resolve("split"), 4)).fit(it);
         }
         Trainer resumed = Trainer.resume(config(dir.resolve("split"), total));
         try (ImageDataSetIterator it = train()) {

@@ -44,16 +44,15 @@ class ImageTrainingResumeTest {
     }
 
     private static ComputationGraph model() {
-        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder().seed(4).weightInit(WeightInit.XAVIER);
-        AdamW.configure(b, 1e-3, 1e-4);
-        ComputationGraph g = new ComputationGraph(b.graphBuilder()
+        ComputationGraph g = new ComputationGraph(AdamW.apply(new NeuralNetConfiguration.Builder().seed(4)
+                .weightInit(WeightInit.XAVIER).graphBuilder()
                 .addInputs("in")
                 .setInputTypes(InputType.convolutional(8, 8, 1))
                 .addLayer("hidden", new DenseLayer.Builder().nOut(16).activation(Activation.RELU).build(), "in")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4)
                         .activation(Activation.SOFTMAX).build(), "hidden")
                 .setOutputs("out")
-                .build());
+                .build(), 1e-3, 1e-4));
         g.init();
         return g;
     }
