@@ -100,7 +100,6 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
 
     private TrainBenchmark.Result vision(Map<String, Object> out) {
-        ImplicitResNet.registerCellTypes();
         ZooPreset p = ZooPreset.named(preset);
         int batch = batchSize != null ? batchSize : 64;
         DataSplits splits = ZooData.load(p.dataset(), Optional.ofNullable(data));

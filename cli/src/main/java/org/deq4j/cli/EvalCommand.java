@@ -46,7 +46,6 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ImplicitResNet.registerCellTypes();
         RunSettings run = checkpoint.settings(RunSettings.Kind.VISION);
         ComputationGraph graph = checkpoint.model();
         String dataset = run.zooPreset().dataset();

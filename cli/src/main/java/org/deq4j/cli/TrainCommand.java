@@ -99,7 +99,6 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter msg = spec.commandLine().getErr();
-        ImplicitResNet.registerCellTypes();
         RunSettings run = resume != null ? resumedRun() : newRun();
         ZooPreset p = run.zooPreset();
         // Every option is checked (settings, limits, the output folder) before data or a model is loaded.

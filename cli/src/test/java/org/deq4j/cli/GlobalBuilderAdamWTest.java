@@ -55,7 +55,6 @@ class GlobalBuilderAdamWTest {
 
     @Test
     void fashionCpu() {
-        ImplicitResNet.registerCellTypes();
         check("fashion-cpu", ImplicitResNet.configuration(ZooPreset.FASHION_CPU, GradientStrategy.REVERSIBLE, 42), 2e-3,
                 1e-4, ImplicitResNet::build, images(ZooPreset.FASHION_CPU));
     }
@@ -63,7 +62,6 @@ class GlobalBuilderAdamWTest {
     /** The single-DEQ network: its group normalisation is a SameDiff layer. */
     @Test
     void singleDeq() {
-        ImplicitResNet.registerCellTypes();
         check("single-deq", ImplicitResNet.configuration(ZooPreset.SINGLE_DEQ, GradientStrategy.REVERSIBLE, 5), 1e-3,
                 1e-4, ImplicitResNet::build, images(ZooPreset.SINGLE_DEQ));
     }
@@ -71,7 +69,6 @@ class GlobalBuilderAdamWTest {
     /** The language-model test's tiny float64 configuration, with weight decay 1e-4 instead of 0 so that there is some. */
     @Test
     void tinyLanguageModel() {
-        TransformerCell.register();
         DeqLanguageModelConfig tiny = new DeqLanguageModelConfig("tiny", "bytes+eot", 11, 5, 8, 2, 16, false,
                 TransformerCell.DEFAULT_EPS, 0.5, 1e-300, 4, BATCH, 1e-2, 1e-4, 1);
         ComputationGraphConfiguration architecture = DeqTransformerLM.configuration(tiny,

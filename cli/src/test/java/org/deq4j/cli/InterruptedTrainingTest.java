@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,18 +30,6 @@ class InterruptedTrainingTest {
     private static final List<String> LM = List.of("lm", "train", "--batch-size", "8", "--seed", "5",
             "--time-budget", "0", "--eval-windows", "2", "--progress", "lines");
 
-    private static Process child(Path log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-cp", System.getProperty("java.class.path")));
-        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
-        if (ext != null) {
-            cmd.add("-Dorg.bytedeco.javacpp.platform.extension=" + ext);
-        }
-        cmd.add(Main.class.getName());
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
     private static String[] args(List<String> base, Path out, String... more) {
         List<String> a = new ArrayList<>(base);
         a.addAll(List.of("--out", out.toString()));
@@ -55,7 +41,7 @@ class InterruptedTrainingTest {
     private static void awaitCheckpoint(Path dir, long step, Process p, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < deadline) {
-            assertTrue(p.isAlive(), () -> "the run ended early: " + read(log));
+            assertTrue(p.isAlive(), () -> "the run ended early: " + ChildJvm.read(log));
             Path f = Checkpoint.fileIn(dir);
             if (Files.exists(f)) {
                 try {
@@ -68,15 +54,7 @@ class InterruptedTrainingTest {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("no checkpoint at step " + step + ": " + read(log));
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return e.toString();
-        }
+        throw new AssertionError("no checkpoint at step " + step + ": " + ChildJvm.read(log));
     }
 
     private static int runHere(String... args) {
@@ -90,12 +68,12 @@ class InterruptedTrainingTest {
     void sigtermStopsWithACheckpoint(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         Path log = dir.resolve("child.log");
-        Process p = child(log, args(VISION, out, "--max-steps", "100000", "--checkpoint-every", "2"));
+        Process p = ChildJvm.start(log, args(VISION, out, "--max-steps", "100000", "--checkpoint-every", "2"));
         awaitCheckpoint(out, 2, p, log);
         p.destroy(); // SIGTERM
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the run did not stop: " + read(log));
-        assertEquals(0, p.exitValue(), read(log));
-        String text = read(log);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the run did not stop: " + ChildJvm.read(log));
+        assertEquals(0, p.exitValue(), ChildJvm.read(log));
+        String text = ChildJvm.read(log);
         assertTrue(text.contains("STOP_REQUESTED") && text.contains("stopping after this step"), text);
         long stopped = Checkpoint.read(Checkpoint.fileIn(out)).state().step();
         assertTrue(stopped >= 2 && stopped < 100000, "checkpoint at step " + stopped);
@@ -117,7 +95,7 @@ class InterruptedTrainingTest {
 
         Path killed = dir.resolve("killed");
         Path log = dir.resolve("child.log");
-        Process p = child(log, args(run, killed, "--max-steps", Integer.toString(STEPS), "--checkpoint-every", "3"));
+        Process p = ChildJvm.start(log, args(run, killed, "--max-steps", Integer.toString(STEPS), "--checkpoint-every", "3"));
         awaitCheckpoint(killed, 3, p, log);
         p.destroyForcibly(); // SIGKILL: no handler runs, whatever was being written is cut off
         p.waitFor(1, TimeUnit.MINUTES);

@@ -125,10 +125,9 @@ public final class DeqTransformerLM {
 
     /**
      * An initialised graph of {@code conf} (a {@link #configuration}, with or without an optimiser), with
-     * {@link TransformerCell} registered and DL4J's oneDNN layer helpers installed.
+     * DL4J's oneDNN layer helpers installed.
      */
     public static ComputationGraph create(ComputationGraphConfiguration conf) {
-        TransformerCell.register();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
         OneDnnLayerHelpers.install(graph);

@@ -67,16 +67,6 @@ public final class ImplicitResNet {
     }
 
     /**
-     * Registers the cell types the zoo networks use ({@link ConvResidualCell}) with
-     * {@link org.deq4j.samediff.cell.GraphCells}, so that a saved network can be read in a JVM that has
-     * not built one (reading fails with "unknown cell type" otherwise). Idempotent; call before
-     * {@link org.deq4j.train.Checkpoint#read} or {@code ModelSerializer} restores.
-     */
-    public static void registerCellTypes() {
-        ConvResidualCell.register();
-    }
-
-    /**
      * The initialised network of {@code preset}, its DEQs differentiated by {@code gradient}, without an
      * optimiser: for inference and inspection (to train, see the class comment).
      *
