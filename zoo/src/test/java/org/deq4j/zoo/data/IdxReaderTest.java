@@ -125,7 +125,7 @@ class IdxReaderTest {
     @Test
     void missingFilesGiveTheDebianHint() {
         DataNotFoundException e = assertThrows(DataNotFoundException.class, () -> Datasets.fashionMnist(Optional.of(dir)));
-        assertTrue(e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
+        assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte"), e.getMessage());
         assertTrue(e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
         DataNotFoundException direct = assertThrows(DataNotFoundException.class,
                 () -> IdxReader.read(dir.resolve("a"), dir.resolve("b"), "t", TEN));
