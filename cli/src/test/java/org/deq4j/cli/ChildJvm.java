@@ -14,7 +14,20 @@ final class ChildJvm {
 
     /** Starts {@code deq4j args...}; stdout and stderr go to {@code log}. */
     static Process start(Path log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(log, List.of(), args);
+    }
+
+    /**
+     * Starts {@code deq4j args...} with files limited to {@code kib} KiB each ({@code ulimit -f}): a write
+     * beyond that fails with "File too large" as on a full disk (the JVM ignores SIGXFSZ).
+     */
+    static Process startWithFileSizeLimit(Path log, long kib, String... args) throws IOException {
+        return start(log, List.of("bash", "-c", "ulimit -f " + kib + " && exec \"$@\"", "bash"), args);
+    }
+
+    private static Process start(Path log, List<String> prefix, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-cp", System.getProperty("java.class.path")));
         String ext = System.getProperty("org.bytedeco.javacpp.platform.extension");
         if (ext != null) {

@@ -2,6 +2,7 @@ package org.deq4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -20,7 +21,7 @@ import picocli.CommandLine;
 
 /**
  * Fault proofs of {@code deq4j train} and {@code deq4j lm train} in a child JVM: SIGTERM stops cleanly with
- * a checkpoint, and a run killed with SIGKILL resumes from its last periodic checkpoint to the same
+ * a checkpoint, a failing checkpoint write (a full disk) keeps the last good one, and a run killed with SIGKILL resumes from its last periodic checkpoint to the same
  * parameters and metrics as a run that was never interrupted, bit for bit.
  */
 class InterruptedTrainingTest {
@@ -77,6 +78,25 @@ class InterruptedTrainingTest {
         assertTrue(text.contains("STOP_REQUESTED") && text.contains("stopping after this step"), text);
         long stopped = Checkpoint.read(Checkpoint.fileIn(out)).state().step();
         assertTrue(stopped >= 2 && stopped < 100000, "checkpoint at step " + stopped);
+    }
+
+    /** A checkpoint write that fails (a full disk) keeps the last good checkpoint and exits 1 with one line. */
+    @Test
+    void aFullDiskKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        assertEquals(0, runHere(args(VISION, out, "--max-steps", "2")));
+        byte[] good = Files.readAllBytes(Checkpoint.fileIn(out));
+        Path log = dir.resolve("child.log");
+        Process p = ChildJvm.startWithFileSizeLimit(log, good.length / 1024 / 2, "train", "--resume", out.toString(),
+                "--max-steps", "4");
+        assertTrue(p.waitFor(3, TimeUnit.MINUTES), ChildJvm.read(log));
+        String text = ChildJvm.read(log);
+        assertEquals(1, p.exitValue(), text);
+        assertTrue(text.contains("deq4j: error: checkpoint") && text.contains("previous checkpoint kept")
+                && text.contains("File too large"), text);
+        assertFalse(text.contains("\tat "), "one line, no stack trace: " + text);
+        assertArrayEquals(good, Files.readAllBytes(Checkpoint.fileIn(out)), "the last good checkpoint is intact");
+        assertEquals(2, Checkpoint.read(Checkpoint.fileIn(out)).state().step());
     }
 
     @Test

@@ -30,6 +30,7 @@ import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.deq4j.core.DeqException;
+import org.deq4j.train.compat.OneDnnLayerHelpers;
 
 /**
  * A saved training run: the model with its updater state, the {@link TrainerState}, the metrics log so

@@ -95,7 +95,8 @@ class AdamWTest {
         ComputationGraph global = TinyModels.graph(TinyModels.mlpConfiguration(
                 TinyModels.global(7).updater(new Adam(lr)).weightDecay(wd, true).weightDecayBias(wd, true), 4, 6, 3));
         // DL4J attaches the global weight decay twice to each of the 2 layers' weights and biases
-        assertEquals(4, AdamW.removeDuplicateRegularization(global));
+        assertEquals(4, AdamW.removeDuplicateRegularization(global), "DL4J M2.1 attaches a global weight decay twice;"
+                + " if this fails DL4J fixed it, and removeDuplicateRegularization can go");
         assertEquals(0, AdamW.removeDuplicateRegularization(global));
         ComputationGraphConfiguration architecture = TinyModels.mlpConfiguration(TinyModels.global(7), 4, 6, 3);
         String architectureJson = architecture.toJson();

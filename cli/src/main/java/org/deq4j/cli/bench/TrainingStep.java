@@ -30,7 +30,7 @@ import org.deq4j.samediff.dl4j.DeqExecution;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.samediff.op.RevDeq;
 import org.deq4j.samediff.unrolled.UnrolledRevDeq;
-import org.deq4j.train.OneDnnLayerHelpers;
+import org.deq4j.train.compat.OneDnnLayerHelpers;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.activations.Activation;

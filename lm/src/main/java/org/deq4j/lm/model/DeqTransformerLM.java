@@ -16,7 +16,7 @@ import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
-import org.deq4j.train.OneDnnLayerHelpers;
+import org.deq4j.train.compat.OneDnnLayerHelpers;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

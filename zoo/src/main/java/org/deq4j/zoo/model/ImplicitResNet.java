@@ -20,7 +20,7 @@ import org.deq4j.core.GradientStrategy;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
-import org.deq4j.train.OneDnnLayerHelpers;
+import org.deq4j.train.compat.OneDnnLayerHelpers;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;

@@ -1,4 +1,4 @@
-package org.deq4j.train;
+package org.deq4j.train.compat;
 
 import java.lang.reflect.Field;
 

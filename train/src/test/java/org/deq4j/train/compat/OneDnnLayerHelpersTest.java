@@ -1,4 +1,4 @@
-package org.deq4j.train;
+package org.deq4j.train.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
