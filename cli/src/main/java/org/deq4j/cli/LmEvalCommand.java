@@ -14,6 +14,7 @@ import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
 import org.deq4j.lm.eval.LanguageModelEvaluator;
 import org.deq4j.lm.eval.LanguageModelScore;
+import org.deq4j.lm.model.DeqTransformerLM;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,10 +24,13 @@ import picocli.CommandLine.Spec;
 /**
  * {@code deq4j lm eval}: per-token perplexity and bits per byte of a checkpointed language model on a split
  * of its run's corpus (from the {@link RunSettings} in the checkpoint; {@code --data}
- * overrides the corpus).
+ * overrides the corpus), next to a unigram and a Kneser-Ney 5-gram baseline fitted on the same corpus's training
+ * split and scored on the same tokens ({@link LmRuns.Baselines}; JSON blocks {@code unigram} and
+ * {@code kneserNey5}, each with {@code perplexity} and {@code bitsPerByte}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Perplexity per token and bits per byte of a trained language model on a split.")
+        description = "Perplexity per token and bits per byte of a trained language model on a split, next to"
+                + " unigram and Kneser-Ney 5-gram baselines fitted on the training split.")
 final class LmEvalCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -68,11 +72,12 @@ final class LmEvalCommand implements Callable<Integer> {
         }
         ComputationGraph graph = checkpoint.model();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
-        SplitTokens tokens = corpus.get(which);
-        long start = System.nanoTime();
-        LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, tokens, batchSize,
+        SplitTokens scored = LanguageModelEvaluator.prefix(corpus.get(which), DeqTransformerLM.contextLength(graph),
                 maxWindows > 0 ? maxWindows : Integer.MAX_VALUE);
+        long start = System.nanoTime();
+        LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, scored, batchSize);
         double seconds = (System.nanoTime() - start) * 1e-9;
+        LmRuns.Baselines baselines = LmRuns.Baselines.fit(corpus.train(), scored, DeqTransformerLM.vocabSize(graph));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -83,11 +88,14 @@ final class LmEvalCommand implements Callable<Integer> {
             m.put("maxWindows", maxWindows);
             m.putAll(LmRuns.scoreJson(score));
             m.put("seconds", seconds);
+            m.put("unigram", baselines.unigram().json());
+            m.put("kneserNey5", baselines.kneserNeyJson());
             out.println(Json.write(m));
         } else {
             out.printf(Locale.ROOT, "%s, %s (%s): perplexity %.4f per token, %.4f bits per byte, %.4f nats per token"
                             + " over %d tokens (%.1f s)%n", corpus.corpusName(), which.label(), corpus.tokenizerName(),
                     score.perplexity(), score.bitsPerByte(), score.nllPerToken(), score.tokens(), seconds);
+            out.printf("baselines fitted on the training split, scored on the same tokens: %s%n", baselines.describe());
         }
         out.flush();
         return 0;

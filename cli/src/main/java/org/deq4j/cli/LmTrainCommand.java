@@ -19,7 +19,6 @@ import org.deq4j.core.GradientStrategy;
 import org.deq4j.lm.corpus.Split;
 import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
-import org.deq4j.lm.corpus.UnigramModel;
 import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.eval.LanguageModelEvaluator;
 import org.deq4j.lm.eval.LanguageModelScore;
@@ -41,7 +40,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code deq4j lm train}: trains a DEQ-transformer language model with the {@link Trainer} (AdamW,
  * plateau rule, per-epoch validation perplexity, checkpoints), then scores the final model on the
- * validation split against a unigram baseline fitted on the training split, and writes
+ * validation split against two baselines fitted on the training split (unigram and Kneser-Ney 5-gram,
+ * {@link LmRuns.Baselines}), and writes
  * {@value LmRuns#RESULTS_NAME} next to the checkpoint. With no arguments: the {@value #DEFAULT_PRESET}
  * preset on the embedded Jane Austen corpus for at most {@value #DEFAULT_BUDGET_MINUTES} minutes of training.
  */
@@ -168,9 +168,7 @@ final class LmTrainCommand implements Callable<Integer> {
 
         ComputationGraph graph = trainer.graph();
         LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, scored, LmRuns.EVAL_BATCH);
-        UnigramModel unigram = UnigramModel.fit(train.tokens(), model.vocabSize());
-        double unigramPerplexity = unigram.perplexity(scored.tokens());
-        double unigramBits = unigram.bitsPerByte(scored);
+        LmRuns.Baselines baselines = LmRuns.Baselines.fit(train, scored, model.vocabSize());
         double wallSeconds = (System.nanoTime() - start) * 1e-9;
 
         Map<String, Object> json = new LinkedHashMap<>();
@@ -192,10 +190,8 @@ final class LmTrainCommand implements Callable<Integer> {
         json.put("tokensPerSecond", tokensTrained / fitSeconds);
         json.put("evalWindows", evalWindows);
         json.put("validation", LmRuns.scoreJson(score));
-        Map<String, Object> uni = new LinkedHashMap<>();
-        uni.put("perplexity", unigramPerplexity);
-        uni.put("bitsPerByte", unigramBits);
-        json.put("unigramValidation", uni);
+        json.put("unigramValidation", baselines.unigram().json());
+        json.put("kneserNey5Validation", baselines.kneserNeyJson());
         json.put("checkpoint", Checkpoint.fileIn(dir).toString());
         try {
             Files.writeString(dir.resolve(LmRuns.RESULTS_NAME), Json.write(json) + "\n", StandardCharsets.UTF_8);
@@ -204,8 +200,8 @@ final class LmTrainCommand implements Callable<Integer> {
         }
         console.printf(Locale.ROOT, "stopped: %s after %d steps (%d epochs) in %.0f s of training, %.0f tokens/s%n",
                 result.reason(), result.steps(), result.epochs(), fitSeconds, tokensTrained / fitSeconds);
-        console.printf(Locale.ROOT, "validation: perplexity %.3f, %.3f bits/byte (unigram baseline: perplexity %.3f,"
-                + " %.3f bits/byte)%n", score.perplexity(), score.bitsPerByte(), unigramPerplexity, unigramBits);
+        console.printf(Locale.ROOT, "validation: perplexity %.3f, %.3f bits/byte (baselines: %s)%n", score.perplexity(),
+                score.bitsPerByte(), baselines.describe());
         console.printf(Locale.ROOT, "wall time %.0f s; checkpoint %s; results %s%n", wallSeconds, Checkpoint.fileIn(dir),
                 dir.resolve(LmRuns.RESULTS_NAME));
         console.flush();

@@ -7,8 +7,9 @@ import org.deq4j.lm.token.InvalidTokenException;
  * The baseline a language model must beat: every token predicted by its training frequency, ignoring
  * context. Add-k smoothed, {@code p(t) = (count(t) + k) / (N + k V)} with {@code N} training tokens and
  * {@code V} the vocabulary size, so unseen ids (padding included) get a small non-zero probability.
+ * Every token is scored alone, so {@link #negativeLogLikelihood(int[])} does not depend on the order.
  */
-public final class UnigramModel {
+public final class UnigramModel implements BaselineModel {
 
     private final double[] logProb;
     private final double k;
@@ -38,7 +39,7 @@ public final class UnigramModel {
         }
         long[] counts = new long[vocabSize];
         for (int i = 0; i < trainTokens.length; i++) {
-            counts[checked(trainTokens[i], i, vocabSize)]++;
+            counts[BaselineModel.checkedToken(trainTokens[i], i, vocabSize)]++;
         }
         double logTotal = Math.log(trainTokens.length + k * vocabSize);
         double[] logProb = new double[vocabSize];
@@ -48,15 +49,7 @@ public final class UnigramModel {
         return new UnigramModel(logProb, k);
     }
 
-    private static int checked(int token, int position, int vocabSize) {
-        if (token < 0 || token >= vocabSize) {
-            throw new InvalidTokenException("token id " + token + " at position " + position
-                    + " is outside the vocabulary [0, " + vocabSize + ")");
-        }
-        return token;
-    }
-
-    /** Vocabulary size the model was fitted with. */
+    @Override
     public int vocabSize() {
         return logProb.length;
     }
@@ -68,54 +61,15 @@ public final class UnigramModel {
 
     /** Natural-log probability of one token. */
     public double logProb(int token) {
-        return logProb[checked(token, 0, logProb.length)];
+        return logProb[BaselineModel.checkedToken(token, 0, logProb.length)];
     }
 
-    /**
-     * Total negative log-likelihood of {@code tokens}, in nats.
-     *
-     * @throws InvalidTokenException if a token is outside the vocabulary
-     */
+    @Override
     public double negativeLogLikelihood(int[] tokens) {
         double sum = 0;
         for (int i = 0; i < tokens.length; i++) {
-            sum -= logProb[checked(tokens[i], i, logProb.length)];
+            sum -= logProb[BaselineModel.checkedToken(tokens[i], i, logProb.length)];
         }
         return sum;
-    }
-
-    /**
-     * Mean negative log-likelihood per token, in nats.
-     *
-     * @throws InvalidConfigException if {@code tokens} is empty
-     */
-    public double crossEntropy(int[] tokens) {
-        if (tokens.length == 0) {
-            throw new InvalidConfigException("cannot evaluate on an empty token sequence");
-        }
-        return negativeLogLikelihood(tokens) / tokens.length;
-    }
-
-    /** {@code exp(crossEntropy(tokens))}: the perplexity per token. */
-    public double perplexity(int[] tokens) {
-        return Math.exp(crossEntropy(tokens));
-    }
-
-    /**
-     * Total negative log-likelihood in bits divided by the number of UTF-8 bytes the tokens stand for:
-     * comparable across tokenizers (see {@link SplitTokens#textBytes()}).
-     *
-     * @throws InvalidConfigException if {@code bytes < 1}
-     */
-    public double bitsPerByte(int[] tokens, long bytes) {
-        if (bytes < 1) {
-            throw new InvalidConfigException("byte count must be >= 1, got " + bytes);
-        }
-        return negativeLogLikelihood(tokens) / Math.log(2) / bytes;
-    }
-
-    /** Bits per byte on a split, using its own byte count. */
-    public double bitsPerByte(SplitTokens split) {
-        return bitsPerByte(split.tokens(), split.textBytes());
     }
 }
