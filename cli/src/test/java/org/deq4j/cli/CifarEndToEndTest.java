@@ -3,8 +3,6 @@ package org.deq4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,31 +12,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
-import picocli.CommandLine;
-
 /**
  * The CIFAR path end to end on real-format files ({@link CifarFixture}): {@code train --preset single-deq
  * --data DIR} for a few steps, then {@code eval} of its checkpoint, which reads only the test file.
  */
 class CifarEndToEndTest {
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
-
     @Test
     void singleDeqTrainsAndEvaluatesOnCifarFormatFiles(@TempDir Path dir) throws Exception {
         Path data = CifarFixture.write(dir.resolve("cifar-10-batches-bin"), 200);
         Path out = dir.resolve("run");
-        Run train = run("train", "--preset", "single-deq", "--data", dir.toString(), "--batch-size", "16",
+        CliRun train = CliRun.of("train", "--preset", "single-deq", "--data", dir.toString(), "--batch-size", "16",
                 "--max-steps", "3", "--progress", "off", "--out", out.toString());
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.err().contains("10000 training, 200 test images"), train.err());
@@ -47,7 +31,7 @@ class CifarEndToEndTest {
         for (int f = 1; f <= 5; f++) {
             Files.delete(data.resolve("data_batch_" + f + ".bin")); // evaluation needs only the test file
         }
-        Run eval = run("eval", "--checkpoint", out.toString(), "--data", dir.toString(), "--json");
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.toString(), "--data", dir.toString(), "--json");
         assertEquals(0, eval.exit(), eval.err());
         JsonNode n = new ObjectMapper().readTree(eval.out());
         assertEquals("cifar10", n.get("dataset").asText());

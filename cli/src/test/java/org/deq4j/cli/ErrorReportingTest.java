@@ -17,19 +17,8 @@ import picocli.CommandLine;
 /** Every failure reaches the user as one "deq4j: error:" message with the exit code of its family. */
 class ErrorReportingTest {
 
-    private record Run(int exit, String out, String err) {
-    }
 
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
-
-    private static void assertUserError(Run r, int exit, String... parts) {
+    private static void assertUserError(CliRun r, int exit, String... parts) {
         assertEquals(exit, r.exit(), r.err());
         assertTrue(r.err().startsWith("deq4j: error: "), r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace without --verbose: " + r.err());
@@ -40,42 +29,42 @@ class ErrorReportingTest {
 
     @Test
     void usageErrorsExitTwoAndPointToTheHelp(@TempDir Path dir) {
-        assertUserError(run("train", "--preset", "nope", "--out", dir.resolve("a").toString()), 2,
+        assertUserError(CliRun.of("train", "--preset", "nope", "--out", dir.resolve("a").toString()), 2,
                 "unknown preset 'nope'", "deq4j train --help");
-        Run lr = run("train", "--lr", "-1", "--out", dir.resolve("b").toString());
+        CliRun lr = CliRun.of("train", "--lr", "-1", "--out", dir.resolve("b").toString());
         assertUserError(lr, 2, "--lr must be positive", "-1");
         assertFalse(Files.exists(dir.resolve("b")), "a refused run leaves nothing behind");
-        assertUserError(run("lm", "train", "--gradient", "adjoint", "--out", dir.resolve("c").toString()), 2,
+        assertUserError(CliRun.of("lm", "train", "--gradient", "adjoint", "--out", dir.resolve("c").toString()), 2,
                 "unknown gradient strategy 'adjoint'", "deq4j lm train --help");
-        assertUserError(run("train", "--max-steps", "0", "--out", dir.resolve("d").toString()), 2,
+        assertUserError(CliRun.of("train", "--max-steps", "0", "--out", dir.resolve("d").toString()), 2,
                 "--max-steps must be at least 1, got 0");
-        assertUserError(run("lm", "eval", "--checkpoint", dir.toString(), "--max-windows", "-4"), 2,
+        assertUserError(CliRun.of("lm", "eval", "--checkpoint", dir.toString(), "--max-windows", "-4"), 2,
                 "--max-windows must be 0 (all) or more, got -4");
-        assertUserError(run("lm", "train", "--epochs", "0", "--out", dir.resolve("e").toString()), 2,
+        assertUserError(CliRun.of("lm", "train", "--epochs", "0", "--out", dir.resolve("e").toString()), 2,
                 "--epochs must be at least 1");
         String lm = Path.of("..", "lm", "pretrained", "austen-micro").toString();
-        assertUserError(run("lm", "generate", "--checkpoint", lm, "--tokens", "0"), 2, "--tokens must be at least 1");
-        assertUserError(run("lm", "generate", "--checkpoint", lm, "--top-k", "0"), 2, "--top-k must be at least 1");
-        assertUserError(run("lm", "generate", "--checkpoint", lm, "--temperature", "-1"), 2, "--temperature");
+        assertUserError(CliRun.of("lm", "generate", "--checkpoint", lm, "--tokens", "0"), 2, "--tokens must be at least 1");
+        assertUserError(CliRun.of("lm", "generate", "--checkpoint", lm, "--top-k", "0"), 2, "--top-k must be at least 1");
+        assertUserError(CliRun.of("lm", "generate", "--checkpoint", lm, "--temperature", "-1"), 2, "--temperature");
         // what the JVM makes of bytes the console's charset cannot decode
-        assertUserError(run("lm", "generate", "--checkpoint", lm, "--prompt", "caf\uFFFD"), 2,
+        assertUserError(CliRun.of("lm", "generate", "--checkpoint", lm, "--prompt", "caf\uFFFD"), 2,
                 "--prompt is not valid text in the console's encoding");
     }
 
     @Test
     void anOutputThatIsAFileIsRefusedBeforeTraining(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("taken"), "x");
-        assertUserError(run("train", "--out", file.toString()), 2, "--out " + file + " is a file");
-        assertUserError(run("lm", "train", "--out", file.toString()), 2, "--out " + file + " is a file");
+        assertUserError(CliRun.of("train", "--out", file.toString()), 2, "--out " + file + " is a file");
+        assertUserError(CliRun.of("lm", "train", "--out", file.toString()), 2, "--out " + file + " is a file");
         assertEquals("x", Files.readString(file));
     }
 
     @Test
     void dataAndCheckpointErrorsExitOneAndNameTheProblem(@TempDir Path dir) {
-        assertUserError(run("train", "--resume", dir.toString()), 1, "checkpoint.zip", "no such file");
-        assertUserError(run("lm", "eval", "--checkpoint", Path.of("..", "zoo", "pretrained", "fashion-cpu").toString()),
+        assertUserError(CliRun.of("train", "--resume", dir.toString()), 1, "checkpoint.zip", "no such file");
+        assertUserError(CliRun.of("lm", "eval", "--checkpoint", Path.of("..", "zoo", "pretrained", "fashion-cpu").toString()),
                 1, "vision checkpoint", "deq4j eval");
-        assertUserError(run("eval", "--checkpoint", Path.of("..", "lm", "pretrained", "austen-micro").toString()), 1,
+        assertUserError(CliRun.of("eval", "--checkpoint", Path.of("..", "lm", "pretrained", "austen-micro").toString()), 1,
                 "language-model checkpoint", "deq4j lm eval");
     }
 

@@ -3,8 +3,6 @@ package org.deq4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,42 +14,27 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
-import picocli.CommandLine;
-
 /** {@code deq4j train} and {@code deq4j eval} end to end on a few steps of the tiny preset. */
 class TrainEvalCommandTest {
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void trainsResumesAndEvaluates(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        Run train = run("train", "--preset", "fashion-tiny", "--max-steps", "2", "--batch-size", "16",
+        CliRun train = CliRun.of("train", "--preset", "fashion-tiny", "--max-steps", "2", "--batch-size", "16",
                 "--gradient", "unrolled", "--out", out.toString());
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.out().contains("STEP_LIMIT after 2 steps"), train.out());
         assertTrue(Files.exists(out.resolve("checkpoint.zip")) && Files.exists(out.resolve("metrics.csv")));
 
-        Run again = run("train", "--preset", "fashion-tiny", "--out", out.toString());
+        CliRun again = CliRun.of("train", "--preset", "fashion-tiny", "--out", out.toString());
         assertEquals(2, again.exit(), "a new run must not overwrite a checkpoint");
 
-        Run resumed = run("train", "--resume", out.toString(), "--max-steps", "3");
+        CliRun resumed = CliRun.of("train", "--resume", out.toString(), "--max-steps", "3");
         assertEquals(0, resumed.exit(), resumed.err());
         assertTrue(resumed.out().contains("after 3 steps"), resumed.out());
         assertTrue(resumed.err().contains("gradient unrolled"), resumed.err());
 
-        Run eval = run("eval", "--checkpoint", out.resolve("checkpoint.zip").toString(), "--json");
+        CliRun eval = CliRun.of("eval", "--checkpoint", out.resolve("checkpoint.zip").toString(), "--json");
         assertEquals(0, eval.exit(), eval.err());
         JsonNode n = new ObjectMapper().readTree(eval.out());
         assertEquals(2000, n.get("images").asInt());
@@ -64,7 +47,7 @@ class TrainEvalCommandTest {
         for (String command : new String[] {"train", "lm train"}) {
             List<String> args = new ArrayList<>(List.of(command.split(" ")));
             args.addAll(List.of("--progress", "sideways", "--out", dir.resolve(command.replace(' ', '-')).toString()));
-            Run r = run(args.toArray(new String[0]));
+            CliRun r = CliRun.of(args.toArray(new String[0]));
             assertEquals(2, r.exit(), command);
             assertTrue(r.err().contains("--progress") && r.err().contains("sideways") && r.err().contains("LINES"),
                     command + ": " + r.err());
