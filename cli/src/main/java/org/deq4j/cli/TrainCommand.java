@@ -79,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
     private Double weightDecay;
 
     @Option(names = "--time-budget", description = "Stop cleanly (with a checkpoint) after this long, e.g. 90s,"
-            + " 14m, 2h (default: none).")
+            + " 14m, 2h; 0 for none (default: none).")
     private String timeBudget;
 
     @Option(names = "--max-steps", description = "Stop after this many steps in total (default: none).")
@@ -103,7 +103,7 @@ final class TrainCommand implements Callable<Integer> {
         ZooPreset p = run.zooPreset();
         // Every option is checked (settings, limits, the output folder) before data or a model is loaded.
         int maxEpochs = epochs != null ? positive(epochs, "--epochs") : run.epochs();
-        Optional<Duration> budget = Optional.ofNullable(timeBudget).map(Durations::parse);
+        Optional<Duration> budget = Optional.ofNullable(timeBudget).flatMap(Durations::parseLimit);
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Optional<CheckpointInterval> interval = Optional.ofNullable(checkpointEvery)
                 .map(v -> Durations.interval(spec.commandLine(), "--checkpoint-every", v));

@@ -38,6 +38,11 @@ class ErrorReportingTest {
                 "unknown gradient strategy 'adjoint'", "deq4j lm train --help");
         assertUserError(CliRun.of("train", "--max-steps", "0", "--out", dir.resolve("d").toString()), 2,
                 "--max-steps must be at least 1, got 0");
+        // --time-budget reads alike in train and lm train: 0 or none is no limit, other non-durations are refused
+        assertUserError(CliRun.of("train", "--time-budget", "12 minutes", "--out", dir.resolve("f").toString()), 2,
+                "cannot read duration '12 minutes'");
+        assertUserError(CliRun.of("lm", "train", "--time-budget", "12 minutes", "--out", dir.resolve("g").toString()), 2,
+                "cannot read duration '12 minutes'");
         assertUserError(CliRun.of("lm", "eval", "--checkpoint", dir.toString(), "--max-windows", "-4"), 2,
                 "--max-windows must be 0 (all) or more, got -4");
         assertUserError(CliRun.of("lm", "train", "--epochs", "0", "--out", dir.resolve("e").toString()), 2,
