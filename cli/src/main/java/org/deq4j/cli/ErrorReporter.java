@@ -13,6 +13,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The command line's one error handler: every failure of every command reaches the user as
@@ -42,6 +43,10 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
         err.println("deq4j: error: " + e.getMessage());
+        if (e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            // picocli's nearest option names, as git's "did you mean"
+            err.println("hint: did you mean " + String.join(" or ", u.getSuggestions()) + "?");
+        }
         err.println(helpHint(cl));
         if (verbose) {
             e.printStackTrace(err);

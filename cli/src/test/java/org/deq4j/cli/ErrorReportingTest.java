@@ -36,6 +36,8 @@ class ErrorReportingTest {
         assertFalse(Files.exists(dir.resolve("b")), "a refused run leaves nothing behind");
         assertUserError(CliRun.of("lm", "train", "--gradient", "adjoint", "--out", dir.resolve("c").toString()), 2,
                 "unknown gradient strategy 'adjoint'", "deq4j lm train --help");
+        assertUserError(CliRun.of("train", "--epoch", "3", "--out", dir.resolve("h").toString()), 2,
+                "Unknown option", "did you mean", "--epochs");
         assertUserError(CliRun.of("train", "--max-steps", "0", "--out", dir.resolve("d").toString()), 2,
                 "--max-steps must be at least 1, got 0");
         // --time-budget reads alike in train and lm train: 0 or none is no limit, other non-durations are refused
