@@ -120,9 +120,10 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
                     CellGraph.Inputs in = new CellGraph.Inputs(v[6], List.of(v).subList(7, 7 + nParams));
                     SDVariable active = v[4];
                     SDVariable m = active.reshape(maskShape);
-                    SDVariable y = ReversibleStepGraph.where(m, ReversibleStepGraph.relax(v[1], v[3], beta), v[1]);
+                    ReversibleStepGraph.Freeze freeze = ReversibleStepGraph.Freeze.of(m);
+                    SDVariable y = freeze.select(ReversibleStepGraph.relax(v[1], v[3], beta), v[1]);
                     SDVariable fy = cell.evaluate(s, y, in).out();
-                    SDVariable z = ReversibleStepGraph.where(m, ReversibleStepGraph.relax(v[2], fy, beta), v[2]);
+                    SDVariable z = freeze.select(ReversibleStepGraph.relax(v[2], fy, beta), v[2]);
                     SDVariable fz = cell.evaluate(s, z, in).out();
                     SDVariable stillActive = residual(z, fz).gt(spec.tol()).castTo(st).mul(active);
                     SDVariable[] next = v.clone();

@@ -28,8 +28,16 @@ public final class ReversibleStepGraph {
         return next.mul(1 / keep).add(f.mul(-beta / keep));
     }
 
-    /** {@code updated} where {@code active} is 1 and {@code previous} where it is 0 (per-sample freezing). */
-    static SDVariable where(SDVariable active, SDVariable updated, SDVariable previous) {
-        return updated.mul(active).add(previous.mul(active.rsub(1.0)));
+    /** Per-sample freezing for one loop iteration: the mask and its complement, built once per iteration. */
+    record Freeze(SDVariable active, SDVariable frozen) {
+        /** {@code active}: 1 for samples still iterating, 0 for frozen ones, shaped to broadcast over a state. */
+        static Freeze of(SDVariable active) {
+            return new Freeze(active, active.rsub(1.0));
+        }
+
+        /** {@code updated} for active samples, {@code previous} for frozen ones. */
+        SDVariable select(SDVariable updated, SDVariable previous) {
+            return updated.mul(active).add(previous.mul(frozen));
+        }
     }
 }
