@@ -3,6 +3,7 @@ package org.deq4j.samediff.cell;
 import java.util.List;
 import java.util.Map;
 
+import org.deq4j.core.cell.VariationalDropout;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -31,6 +32,17 @@ public interface GraphCell {
      * dimension, which may be -1).
      */
     long[] stateShape(long[] injectionShape);
+
+    /**
+     * The shape of a locked-dropout mask for a state of shape {@code stateShape} (batch first; see
+     * {@link VariationalDropout}). By default one entry per sample and channel (dimension 1),
+     * broadcast over the remaining dimensions: torchdeq's {@code VariationalDropout2d} for NCHW
+     * states, one entry per feature for (batch, features) states. A cell whose features are not in
+     * dimension 1 overrides it.
+     */
+    default long[] dropoutMaskShape(long[] stateShape) {
+        return VariationalDropout.channelMaskShape(stateShape);
+    }
 
     /**
      * Builds {@code f(z, x; θ)} in {@code sd} and returns its output, shaped like {@code z}.

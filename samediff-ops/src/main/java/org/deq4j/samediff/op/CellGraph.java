@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.deq4j.core.DeqException;
@@ -19,20 +20,31 @@ import org.nd4j.linalg.api.ops.impl.controlflow.compat.Enter;
  * SameDiff cannot differentiate through control flow in M2.1, so the reverse loop differentiates the
  * cell inline: the ops that one evaluation created are walked in reverse and each op's
  * {@code doDiff} is called with the gradients of its outputs, summing gradients per input variable.
+ *
+ * <p>Locked dropout. With a mask, the cell is evaluated at {@code m ⊙ z} (in the compute type): the
+ * mask is an input of the loop like x and θ, so every evaluation of one op execution, forward and
+ * reverse, uses the same one. It is a constant of the step, so its own gradient is never built: the
+ * VJP of that multiplication is written by hand ({@code g ⊙ m}) instead of by {@code doDiff}, which
+ * would also reduce {@code g ⊙ z} to the mask's shape.
  */
 final class CellGraph {
 
-    /** The inputs a cell evaluation reads: injection and parameters, already in the compute type. */
-    record Inputs(SDVariable x, List<SDVariable> params) {
+    /**
+     * The inputs a cell evaluation reads: injection, parameters and the locked-dropout mask if any, all
+     * already in the compute type.
+     */
+    record Inputs(SDVariable x, List<SDVariable> params, Optional<SDVariable> mask) {
     }
 
     /**
      * One evaluation: its output (state type) and the ops that produced it, in creation order.
      *
-     * @param z   the state the cell was evaluated at (state type)
-     * @param out f(z), cast to the state type
+     * @param z       the state the cell was evaluated at (state type)
+     * @param out     f(z), cast to the state type
+     * @param masking the op multiplying the mask into the state, if there is a mask
      */
-    record Evaluation(SDVariable z, SDVariable out, List<DifferentialFunction> ops) {
+    record Evaluation(SDVariable z, SDVariable out, List<DifferentialFunction> ops,
+                      Optional<DifferentialFunction> masking) {
     }
 
     /** A VJP: gradients for z (state type), x and each parameter (compute type). */
@@ -49,7 +61,8 @@ final class CellGraph {
     Evaluation evaluate(SameDiff sd, SDVariable z, Inputs in) {
         Set<String> before = new LinkedHashSet<>(sd.getOps().keySet());
         SDVariable zc = spec.computeType() == spec.stateType() ? z : z.castTo(spec.computeType());
-        SDVariable out = spec.cell().apply(sd, zc, in.x(), in.params());
+        Optional<SDVariable> masked = in.mask().map(zc::mul);
+        SDVariable out = spec.cell().apply(sd, masked.orElse(zc), in.x(), in.params());
         if (out.dataType() != spec.stateType()) {
             out = out.castTo(spec.stateType());
         }
@@ -59,7 +72,7 @@ final class CellGraph {
                 created.add(e.getValue().getOp());
             }
         }
-        return new Evaluation(z, out, created);
+        return new Evaluation(z, out, created, masked.map(SDVariable::getCreator));
     }
 
     /**
@@ -86,6 +99,11 @@ final class CellGraph {
                 gOuts.add(go);
             }
             if (!any) {
+                continue;
+            }
+            if (ev.masking().isPresent() && ev.masking().get() == op) {
+                SDVariable masked = op.args()[0];
+                grads.merge(masked.name(), gOuts.get(0).mul(in.mask().orElseThrow()), SDVariable::add);
                 continue;
             }
             for (int k = 0; k < outs.length; k++) {

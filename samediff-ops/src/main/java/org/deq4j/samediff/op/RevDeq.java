@@ -3,6 +3,7 @@ package org.deq4j.samediff.op;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
@@ -34,6 +35,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  * ({@link RevDeqForwardOp}, {@link RevDeqBackwardOp}). It is configured by a core {@link DeqConfig},
  * restricted to the pair it runs (reversible solver and adjoint, relative stopping). Instances are
  * immutable.
+ *
+ * <p>Locked dropout. The overloads taking a {@code mask} evaluate the cell at {@code m ⊙ z} in every
+ * iteration of the forward loop and of the reverse loop, so a mask drawn once per training step
+ * (see {@link org.deq4j.core.cell.VariationalDropout}) is shared by the solve and by its exact
+ * backward. The mask is an ordinary input (typically a placeholder fed per step), broadcast against
+ * the state in the compute type; its shape is {@link GraphCell#dropoutMaskShape} of the state shape.
+ * Evaluate with the overloads without a mask: no dropout, no extra cost.
  */
 public final class RevDeq {
     static {
@@ -50,7 +58,7 @@ public final class RevDeq {
         this.config = config;
         this.beta = beta;
         this.injectionShape = injectionShape;
-        spec(new long[] {-1}); // validates the settings now rather than at apply time
+        spec(new long[] {-1}, false); // validates the settings now rather than at apply time
     }
 
     /**
@@ -127,7 +135,17 @@ public final class RevDeq {
      * @throws ShapeMismatchException if the parameters do not match the cell or x's shape is unknown
      */
     public SDVariable apply(SameDiff sd, SDVariable x, List<SDVariable> params) {
-        return build(sd, x, params, false).z();
+        return build(sd, x, params, Optional.empty(), false).z();
+    }
+
+    /**
+     * {@link #apply} under locked dropout: every cell evaluation, forward and backward, sees
+     * {@code mask ⊙ z}.
+     *
+     * @param mask the dropout mask, broadcastable against the state (see {@link GraphCell#dropoutMaskShape})
+     */
+    public SDVariable apply(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable mask) {
+        return build(sd, x, params, Optional.of(mask), false).z();
     }
 
     /**
@@ -135,10 +153,16 @@ public final class RevDeq {
      * ordinary tensors.
      */
     public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
-        return build(sd, x, params, true);
+        return build(sd, x, params, Optional.empty(), true);
     }
 
-    private Outputs build(SameDiff sd, SDVariable x, List<SDVariable> params, boolean exposeAll) {
+    /** {@link #solve} under locked dropout with {@code mask} (see {@link #apply(SameDiff, SDVariable, List, SDVariable)}). */
+    public Outputs solve(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable mask) {
+        return build(sd, x, params, Optional.of(mask), true);
+    }
+
+    private Outputs build(SameDiff sd, SDVariable x, List<SDVariable> params, Optional<SDVariable> mask,
+                          boolean exposeAll) {
         requireParameters(params);
         long[] xShape = injectionShape != null ? injectionShape : x.getShape();
         if (xShape == null) {
@@ -154,7 +178,8 @@ public final class RevDeq {
         for (SDVariable p : params) {
             routedParams.add(routable(p));
         }
-        SDVariable[] out = new RevDeqForwardOp(sd, routable(x), routedParams, spec(stateShape)).outputVariables();
+        SDVariable[] out = new RevDeqForwardOp(sd, routable(x), routedParams, mask.map(RevDeq::routable),
+                spec(stateShape, mask.isPresent())).outputVariables();
         SDVariable z = RevDeqForwardOp.asTensor(out[0]);
         if (!exposeAll) {
             hideFromLossInference(sd, z, out[1], out[2], out[3]);
@@ -179,8 +204,22 @@ public final class RevDeq {
      */
     public Reverse reverse(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable z, SDVariable y,
                            SDVariable steps, SDVariable gz) {
+        return reverse(sd, x, params, z, y, steps, gz, Optional.empty());
+    }
+
+    /**
+     * {@link #reverse} of a solve under locked dropout: {@code mask} must be the forward solve's, or the
+     * rebuilt trajectory and the gradients are wrong.
+     */
+    public Reverse reverse(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable z, SDVariable y,
+                           SDVariable steps, SDVariable gz, SDVariable mask) {
+        return reverse(sd, x, params, z, y, steps, gz, Optional.of(mask));
+    }
+
+    private Reverse reverse(SameDiff sd, SDVariable x, List<SDVariable> params, SDVariable z, SDVariable y,
+                            SDVariable steps, SDVariable gz, Optional<SDVariable> mask) {
         requireParameters(params);
-        SDVariable[] in = new SDVariable[params.size() + 6];
+        SDVariable[] in = new SDVariable[params.size() + 6 + (mask.isPresent() ? 1 : 0)];
         in[0] = routable(x);
         for (int i = 0; i < params.size(); i++) {
             in[1 + i] = routable(params.get(i));
@@ -191,9 +230,10 @@ public final class RevDeq {
         in[k + 2] = routable(steps);
         in[k + 3] = routable(gz);
         in[k + 4] = sd.zerosLike(y);
+        mask.ifPresent(m -> in[k + 5] = routable(m));
         long[] stateShape = z.getShape() == null ? new long[] {-1} : z.getShape().clone();
         stateShape[0] = -1;
-        SDVariable[] out = new RevDeqBackwardOp(sd, in, spec(stateShape)).outputVariables();
+        SDVariable[] out = new RevDeqBackwardOp(sd, in, spec(stateShape, mask.isPresent())).outputVariables();
         List<SDVariable> gParams = new ArrayList<>(params.size());
         for (int i = 0; i < params.size(); i++) {
             gParams.add(RevDeqForwardOp.asTensor(out[1 + i]));
@@ -255,8 +295,8 @@ public final class RevDeq {
         return CellParameters.create(sd, cell, prefix, seed, type);
     }
 
-    private RevDeqSpec spec(long[] stateShape) {
-        return new RevDeqSpec(cell, beta, maxSteps(), tol(), stateType(), computeType(), stateShape);
+    private RevDeqSpec spec(long[] stateShape, boolean lockedDropout) {
+        return new RevDeqSpec(cell, beta, maxSteps(), tol(), stateType(), computeType(), stateShape, lockedDropout);
     }
 
     /**

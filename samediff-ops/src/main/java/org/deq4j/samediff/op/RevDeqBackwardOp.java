@@ -2,6 +2,7 @@ package org.deq4j.samediff.op;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -9,7 +10,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The RevDEQ backward op: inputs (x, θ..., z_N, y_N, steps, dL/dz_N, dL/dy_N), outputs
+ * The RevDEQ backward op: inputs (x, θ..., z_N, y_N, steps, dL/dz_N, dL/dy_N, and with locked dropout the
+ * forward's mask m, so that the rebuilt trajectory is the forward's), outputs
  * (dL/dx, dL/dθ..., z_0, y_0), the last two the rebuilt initial iterates, whose distance from the
  * known start (zero) is the reconstruction's drift. Its sub-graph is one SameDiff while loop running the exact reverse of the
  * forward solve, rebuilding each earlier iterate by inversion instead of reading a stored one:
@@ -88,10 +90,12 @@ public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
         SDVariable steps = toState(in[k + 2]);
         SDVariable gz = toState(in[k + 3]);
         SDVariable gy = toState(in[k + 4]);
+        Optional<SDVariable> mask = spec.lockedDropout() ? Optional.of(toCompute(in[k + 5])) : Optional.empty();
 
-        // loop variables: n, z, y, gz, gy, gx, gθ..., steps, x, θ...
+        // loop variables: n, z, y, gz, gy, gx, gθ..., steps, x, θ..., [dropout mask]
         int accEnd = 6 + nParams;
-        SDVariable[] init = new SDVariable[accEnd + 2 + nParams];
+        int maskIndex = accEnd + 2 + nParams;
+        SDVariable[] init = new SDVariable[maskIndex + (mask.isPresent() ? 1 : 0)];
         init[0] = steps.max();
         init[1] = zN;
         init[2] = yN;
@@ -106,12 +110,13 @@ public final class RevDeqBackwardOp extends RevDeqSubGraphOp {
         for (int i = 0; i < nParams; i++) {
             init[accEnd + 2 + i] = pc.get(i);
         }
+        mask.ifPresent(m -> init[maskIndex] = m);
         long[] maskShape = spec.maskShape();
         SDVariable[] out = sd.whileLoop(init,
                 (s, v) -> v[0].gt(0.0),
                 (s, v) -> {
                     CellGraph.Inputs inputs = new CellGraph.Inputs(v[accEnd + 1],
-                            List.of(v).subList(accEnd + 2, accEnd + 2 + nParams));
+                            List.of(v).subList(accEnd + 2, accEnd + 2 + nParams), mask.map(m -> v[maskIndex]));
                     SDVariable n = v[0];
                     SDVariable z1 = v[1];
                     SDVariable y1 = v[2];

@@ -3,6 +3,7 @@ package org.deq4j.samediff.op;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -11,7 +12,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The RevDEQ forward op: inputs (x, θ...), outputs (z_N, y_N, steps, residual). Its sub-graph runs the
+ * The RevDEQ forward op: inputs (x, θ..., and with locked dropout the mask m), outputs (z_N, y_N, steps,
+ * residual). Its sub-graph runs the
  * reversible solve as one SameDiff while loop, from y = z = 0:
  * <pre>
  *   y ← (1-β)·y + β·f(z);   z ← (1-β)·z + β·f(y);   f(z) kept for the next step and the residual
@@ -20,6 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * when every sample has stopped or after {@code maxSteps} steps. {@code steps} holds each sample's
  * step count (in the state type), which the backward op needs together with y_N and z_N;
  * {@code residual} each sample's relative residual at z_N, for the solver statistics.
+ *
+ * <p>With locked dropout every cell evaluation is {@code f(m ⊙ z)} with the one mask input (see
+ * {@link CellGraph}); the mask is broadcast against the state in the compute type.
  *
  * <p>{@link #doDiff} builds a {@link RevDeqBackwardOp}: the reverse loop that rebuilds the
  * trajectory instead of storing it.
@@ -32,16 +37,17 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
     public RevDeqForwardOp() {
     }
 
-    RevDeqForwardOp(SameDiff sd, SDVariable x, List<SDVariable> params, RevDeqSpec spec) {
-        super(sd, inputs(x, params), spec);
+    RevDeqForwardOp(SameDiff sd, SDVariable x, List<SDVariable> params, Optional<SDVariable> mask, RevDeqSpec spec) {
+        super(sd, inputs(x, params, mask), spec);
     }
 
-    private static SDVariable[] inputs(SDVariable x, List<SDVariable> params) {
-        SDVariable[] in = new SDVariable[1 + params.size()];
+    private static SDVariable[] inputs(SDVariable x, List<SDVariable> params, Optional<SDVariable> mask) {
+        SDVariable[] in = new SDVariable[1 + params.size() + (mask.isPresent() ? 1 : 0)];
         in[0] = x;
         for (int i = 0; i < params.size(); i++) {
             in[i + 1] = params.get(i);
         }
+        mask.ifPresent(m -> in[in.length - 1] = m);
         return in;
     }
 
@@ -64,13 +70,17 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
     SameDiff buildSubGraph(String[] inputNames, DataType[] inputTypes, String[] outputNames) {
         SameDiff sub = SameDiff.create();
         SDVariable x = sub.placeHolder(inputNames[0], inputTypes[0], (long[]) null);
+        int nParams = spec.cell().parameters().size();
         List<SDVariable> params = new ArrayList<>();
-        for (int i = 1; i < inputNames.length; i++) {
+        for (int i = 1; i <= nParams; i++) {
             params.add(sub.placeHolder(inputNames[i], inputTypes[i], (long[]) null));
         }
+        Optional<SDVariable> mask = spec.lockedDropout()
+                ? Optional.of(sub.placeHolder(inputNames[1 + nParams], inputTypes[1 + nParams], (long[]) null))
+                : Optional.empty();
         SDVariable[] result;
         try (NameScope ignored = sub.withNameScope(INTERNAL_SCOPE)) {
-            result = solve(sub, x, params);
+            result = solve(sub, x, params, mask);
         }
         for (int i = 0; i < outputNames.length; i++) {
             sub.identity(outputNames[i], result[i]);
@@ -79,7 +89,7 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
     }
 
     /** Builds the solve; returns (z_N, y_N, steps, residual). */
-    private SDVariable[] solve(SameDiff sd, SDVariable x, List<SDVariable> params) {
+    private SDVariable[] solve(SameDiff sd, SDVariable x, List<SDVariable> params, Optional<SDVariable> mask) {
         CellGraph cell = new CellGraph(spec);
         DataType st = spec.stateType();
         double beta = spec.beta();
@@ -95,13 +105,14 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         SDVariable shape = rest.length == 0 ? batch
                 : sd.concat(0, batch, sd.constant(Nd4j.createFromArray(rest)));
         SDVariable z0 = sd.fill(shape, st, 0.0);
-        SDVariable fz0 = cell.evaluate(sd, z0, new CellGraph.Inputs(xc, pc)).out();
+        Optional<SDVariable> mc = mask.map(this::toCompute);
+        SDVariable fz0 = cell.evaluate(sd, z0, new CellGraph.Inputs(xc, pc, mc)).out();
         SDVariable mask0 = residual(z0, fz0).gt(spec.tol()).castTo(st);
         SDVariable stepCounts0 = sd.zerosLike(mask0);
         SDVariable step0 = sd.constant(Nd4j.scalar(st, 0.0));
 
-        // loop variables: step, y, z, f(z), active mask, per-sample steps, x, θ...
-        SDVariable[] init = new SDVariable[7 + nParams];
+        // loop variables: step, y, z, f(z), active mask, per-sample steps, x, θ..., [dropout mask]
+        SDVariable[] init = new SDVariable[7 + nParams + (mc.isPresent() ? 1 : 0)];
         init[0] = step0;
         init[1] = z0;
         init[2] = z0;
@@ -112,12 +123,14 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         for (int i = 0; i < nParams; i++) {
             init[7 + i] = pc.get(i);
         }
+        mc.ifPresent(m -> init[7 + nParams] = m);
         int maxSteps = spec.maxSteps();
         long[] maskShape = spec.maskShape();
         SDVariable[] out = sd.whileLoop(init,
                 (s, v) -> v[0].rsub((double) maxSteps).mul(v[4].sum()).gt(0.0),
                 (s, v) -> {
-                    CellGraph.Inputs in = new CellGraph.Inputs(v[6], List.of(v).subList(7, 7 + nParams));
+                    CellGraph.Inputs in = new CellGraph.Inputs(v[6], List.of(v).subList(7, 7 + nParams),
+                            mc.map(m -> v[7 + nParams]));
                     SDVariable active = v[4];
                     SDVariable m = active.reshape(maskShape);
                     ReversibleStepGraph.Freeze freeze = ReversibleStepGraph.Freeze.of(m);
@@ -169,16 +182,21 @@ public final class RevDeqForwardOp extends RevDeqSubGraphOp {
         SDVariable[] outs = outputVariables();
         SDVariable gz = grads.get(0) != null ? grads.get(0) : sameDiff.zerosLike(outs[0]);
         SDVariable gy = grads.get(1) != null ? grads.get(1) : sameDiff.zerosLike(outs[1]);
+        // the mask, if any, is no differentiable input: it goes last and gets no gradient
+        int nDiff = 1 + spec.cell().parameters().size();
         SDVariable[] in = new SDVariable[args.length + 5];
-        System.arraycopy(args, 0, in, 0, args.length);
-        in[args.length] = outs[0];
-        in[args.length + 1] = outs[1];
-        in[args.length + 2] = outs[2];
-        in[args.length + 3] = gz;
-        in[args.length + 4] = gy;
+        System.arraycopy(args, 0, in, 0, nDiff);
+        in[nDiff] = outs[0];
+        in[nDiff + 1] = outs[1];
+        in[nDiff + 2] = outs[2];
+        in[nDiff + 3] = gz;
+        in[nDiff + 4] = gy;
+        if (spec.lockedDropout()) {
+            in[nDiff + 5] = args[nDiff];
+        }
         SDVariable[] g = new RevDeqBackwardOp(sameDiff, in, spec).outputVariables();
-        List<SDVariable> out = new ArrayList<>(args.length);
-        for (int i = 0; i < args.length; i++) {
+        List<SDVariable> out = new ArrayList<>(nDiff);
+        for (int i = 0; i < nDiff; i++) {
             out.add(asTensor(g[i]));
         }
         return out;

@@ -22,15 +22,28 @@ import org.nd4j.linalg.factory.Nd4j;
  * runtime that keeps the end of a forward solve and differentiates it later, as DL4J layers do
  * between their forward and backward passes: the reverse loop then runs alone, without solving again.
  *
+ * <p>Each loop comes in two variants: without a dropout mask, and under locked dropout with the mask as
+ * one more input (built on first use).
+ *
  * <p>Results are the executor's buffers: valid until the next call of the same method with the same
  * input shapes, freed by {@link #close()}; copy what must live longer. Not thread-safe.
  */
 public final class RevDeqLoops implements AutoCloseable {
+    private final RevDeq deq;
+    private final DataType xType;
+    private final List<DataType> paramTypes;
+    private final DataType gzType;
+    private final long[] xShape;
     private final int nParams;
-    private final GraphRunner forward;
-    private final GraphRunner reverse;
+    private final Pair plain;
+    /** The loops taking a locked-dropout mask, built on first use. */
+    private Pair masked;
     /** dL/dy_N: zero, as y_N is no output of a layer; reused while y's shape stays the same. */
     private INDArray zeroGy;
+
+    /** The forward and reverse loop of one variant (with or without a dropout mask). */
+    private record Pair(GraphRunner forward, GraphRunner reverse) {
+    }
 
     /**
      * The forward solve's results.
@@ -64,27 +77,49 @@ public final class RevDeqLoops implements AutoCloseable {
      * @throws ShapeMismatchException if the cell cannot take that shape or the parameter count is wrong
      */
     public RevDeqLoops(RevDeq deq, DataType xType, List<DataType> paramTypes, DataType gzType, long[] xShape) {
+        this.deq = deq;
+        this.xType = xType;
+        this.paramTypes = List.copyOf(paramTypes);
+        this.gzType = gzType;
+        this.xShape = xShape.clone();
         this.nParams = paramTypes.size();
+        this.plain = build(false);
+    }
+
+    /** Builds one variant: scratch graphs that only hold the two ops, whose sub-graphs are what runs. */
+    private Pair build(boolean withMask) {
         long[] in = xShape.clone();
         in[0] = -1;
         long[] stateShape = deq.cell().stateShape(in.clone());
         stateShape[0] = -1;
         DataType st = deq.stateType();
-        // scratch graphs that only hold the two ops: their sub-graphs are what runs
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", xType, in);
         List<SDVariable> params = new ArrayList<>();
         for (int i = 0; i < nParams; i++) {
             params.add(sd.placeHolder("theta" + i, paramTypes.get(i), deq.cell().parameters().get(i).shape()));
         }
-        RevDeq.Outputs o = deq.solve(sd, x, params);
+        SDVariable mask = withMask
+                ? sd.placeHolder("mask", deq.computeType(), deq.cell().dropoutMaskShape(stateShape.clone()))
+                : null;
+        RevDeq.Outputs o = withMask ? deq.solve(sd, x, params, mask) : deq.solve(sd, x, params);
         RevDeqForwardOp fwdOp = (RevDeqForwardOp) o.z().getCreator().arg().getCreator();
-        RevDeq.Reverse r = deq.reverse(sd, x, params, sd.placeHolder("zN", st, stateShape),
-                sd.placeHolder("yN", st, stateShape), sd.placeHolder("steps", st, -1),
-                sd.placeHolder("gz", gzType, stateShape));
+        SDVariable zN = sd.placeHolder("zN", st, stateShape);
+        SDVariable yN = sd.placeHolder("yN", st, stateShape);
+        SDVariable steps = sd.placeHolder("steps", st, -1);
+        SDVariable gz = sd.placeHolder("gz", gzType, stateShape);
+        RevDeq.Reverse r = withMask ? deq.reverse(sd, x, params, zN, yN, steps, gz, mask)
+                : deq.reverse(sd, x, params, zN, yN, steps, gz);
         RevDeqBackwardOp bwdOp = (RevDeqBackwardOp) r.gx().getCreator().arg().getCreator();
-        this.forward = new GraphRunner(sd.getFunction(fwdOp.getFunctionName()), outputNames(4));
-        this.reverse = new GraphRunner(sd.getFunction(bwdOp.getFunctionName()), outputNames(3 + nParams));
+        return new Pair(new GraphRunner(sd.getFunction(fwdOp.getFunctionName()), outputNames(4)),
+                new GraphRunner(sd.getFunction(bwdOp.getFunctionName()), outputNames(3 + nParams)));
+    }
+
+    private Pair masked() {
+        if (masked == null) {
+            masked = build(true);
+        }
+        return masked;
     }
 
     private static List<String> outputNames(int n) {
@@ -97,12 +132,45 @@ public final class RevDeqLoops implements AutoCloseable {
 
     /** Runs the forward loop from z = y = 0. */
     public Solve solve(INDArray x, List<INDArray> params) {
-        INDArray[] out = forward.run(inputs(x, params));
+        return solve(plain, inputs(x, params));
+    }
+
+    /**
+     * Runs the forward loop from z = y = 0 under locked dropout: every cell evaluation sees
+     * {@code mask ⊙ z}.
+     *
+     * @param mask broadcastable against the state, in the compute type (see
+     *             {@link org.deq4j.samediff.cell.GraphCell#dropoutMaskShape})
+     */
+    public Solve solve(INDArray x, List<INDArray> params, INDArray mask) {
+        Map<String, INDArray> in = inputs(x, params);
+        in.put("in_" + (1 + nParams), mask);
+        return solve(masked(), in);
+    }
+
+    private static Solve solve(Pair loops, Map<String, INDArray> in) {
+        INDArray[] out = loops.forward().run(in);
         return new Solve(out[0], out[1], out[2], out[3]);
     }
 
     /** Runs the reverse loop from the end of a {@link #solve} of the same x and θ, for dL/dz_N = gz. */
     public Reverse reverse(INDArray x, List<INDArray> params, INDArray z, INDArray y, INDArray steps, INDArray gz) {
+        return reverse(plain, reverseInputs(x, params, z, y, steps, gz));
+    }
+
+    /**
+     * Runs the reverse loop of a {@link #solve(INDArray, List, INDArray) solve under locked dropout};
+     * {@code mask} must be that solve's.
+     */
+    public Reverse reverse(INDArray x, List<INDArray> params, INDArray z, INDArray y, INDArray steps, INDArray gz,
+                           INDArray mask) {
+        Map<String, INDArray> in = reverseInputs(x, params, z, y, steps, gz);
+        in.put("in_" + (nParams + 6), mask);
+        return reverse(masked(), in);
+    }
+
+    private Map<String, INDArray> reverseInputs(INDArray x, List<INDArray> params, INDArray z, INDArray y,
+                                                INDArray steps, INDArray gz) {
         Map<String, INDArray> in = inputs(x, params);
         int k = 1 + nParams;
         in.put("in_" + k, z);
@@ -115,7 +183,12 @@ public final class RevDeqLoops implements AutoCloseable {
             }
         }
         in.put("in_" + (k + 4), zeroGy);
-        INDArray[] out = reverse.run(in);
+        return in;
+    }
+
+    private Reverse reverse(Pair loops, Map<String, INDArray> in) {
+        INDArray[] out = loops.reverse().run(in);
+        int k = 1 + nParams;
         return new Reverse(out[0], List.of(out).subList(1, k), out[k], out[k + 1]);
     }
 
@@ -134,7 +207,9 @@ public final class RevDeqLoops implements AutoCloseable {
     /** Frees the compiled loops' buffers now. */
     @Override
     public void close() {
-        forward.close();
-        reverse.close();
+        for (Pair p : masked == null ? List.of(plain) : List.of(plain, masked)) {
+            p.forward().close();
+            p.reverse().close();
+        }
     }
 }

@@ -25,10 +25,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param stateType   data type of y, z and their cotangents (float64 recommended)
  * @param computeType data type the cell runs in; states are cast at the cell boundary
  * @param stateShape  the state's shape with the batch dimension set to -1
+ * @param lockedDropout whether the ops take a locked-dropout mask as their last input, multiplied
+ *                    into the state at every cell evaluation (see {@link CellGraph}); graphs saved
+ *                    before the setting have no such property and no mask
  */
 record RevDeqSpec(GraphCell cell, double beta, int maxSteps, double tol, DataType stateType, DataType computeType,
-        long[] stateShape) {
+        long[] stateShape, boolean lockedDropout) {
     private static final String CELL_PREFIX = "cell.";
+    private static final String LOCKED_DROPOUT = "lockedDropout";
 
     RevDeqSpec {
         Objects.requireNonNull(cell, "cell");
@@ -83,6 +87,9 @@ record RevDeqSpec(GraphCell cell, double beta, int maxSteps, double tol, DataTyp
         for (Map.Entry<String, Object> e : cell.config().entrySet()) {
             p.put(CELL_PREFIX + e.getKey(), e.getValue());
         }
+        if (lockedDropout) {
+            p.put(LOCKED_DROPOUT, true);
+        }
         return p;
     }
 
@@ -102,7 +109,7 @@ record RevDeqSpec(GraphCell cell, double beta, int maxSteps, double tol, DataTyp
         return new RevDeqSpec(cell, ((Number) require(p, "beta")).doubleValue(),
                 ((Number) require(p, "maxSteps")).intValue(), ((Number) require(p, "tol")).doubleValue(),
                 DataType.valueOf((String) require(p, "stateType")), DataType.valueOf((String) require(p, "computeType")),
-                (long[]) require(p, "stateShape"));
+                (long[]) require(p, "stateShape"), Boolean.TRUE.equals(p.get(LOCKED_DROPOUT)));
     }
 
     private static Object require(Map<String, Object> p, String key) {
@@ -117,18 +124,18 @@ record RevDeqSpec(GraphCell cell, double beta, int maxSteps, double tol, DataTyp
     public boolean equals(Object o) {
         return o instanceof RevDeqSpec s && s.cell.equals(cell) && s.beta == beta && s.maxSteps == maxSteps
                 && s.tol == tol && s.stateType == stateType && s.computeType == computeType
-                && Arrays.equals(s.stateShape, stateShape);
+                && Arrays.equals(s.stateShape, stateShape) && s.lockedDropout == lockedDropout;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cell, beta, maxSteps, tol, stateType, computeType, Arrays.hashCode(stateShape));
+        return Objects.hash(cell, beta, maxSteps, tol, stateType, computeType, Arrays.hashCode(stateShape), lockedDropout);
     }
 
     @Override
     public String toString() {
         return "RevDeqSpec[cell=" + cell.type() + cell.config() + ", beta=" + beta + ", maxSteps=" + maxSteps
                 + ", tol=" + tol + ", state=" + stateType + ", compute=" + computeType + ", stateShape="
-                + Arrays.toString(stateShape) + "]";
+                + Arrays.toString(stateShape) + (lockedDropout ? ", lockedDropout" : "") + "]";
     }
 }

@@ -2,6 +2,7 @@ package org.deq4j.samediff.unrolled;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
@@ -46,6 +47,22 @@ public final class UnrolledRevDeq {
      */
     public static SDVariable apply(SameDiff sd, GraphCell cell, SDVariable x, List<SDVariable> params,
                                    double beta, int steps) {
+        return unroll(sd, cell, x, params, beta, steps, Optional.empty());
+    }
+
+    /**
+     * {@link #apply} under locked dropout: every cell evaluation sees {@code mask ⊙ z}, the RevDEQ op's
+     * masked forward, so this is the reference for its masked gradients.
+     *
+     * @param mask broadcastable against the state, of x's data type (see {@link GraphCell#dropoutMaskShape})
+     */
+    public static SDVariable apply(SameDiff sd, GraphCell cell, SDVariable x, List<SDVariable> params,
+                                   double beta, int steps, SDVariable mask) {
+        return unroll(sd, cell, x, params, beta, steps, Optional.of(mask));
+    }
+
+    private static SDVariable unroll(SameDiff sd, GraphCell cell, SDVariable x, List<SDVariable> params,
+                                     double beta, int steps, Optional<SDVariable> mask) {
         if (!(beta > 0 && beta < 2)) {
             throw new InvalidConfigException("reversible beta must be in (0, 2), got " + beta);
         }
@@ -59,10 +76,14 @@ public final class UnrolledRevDeq {
         SDVariable y = zeroState(sd, cell, x);
         SDVariable z = y;
         for (int n = 1; n <= steps; n++) {
-            y = ReversibleStepGraph.relax(y, cell.apply(sd, z, x, params), beta);
-            z = ReversibleStepGraph.relax(z, cell.apply(sd, y, x, params), beta);
+            y = ReversibleStepGraph.relax(y, cell.apply(sd, masked(z, mask), x, params), beta);
+            z = ReversibleStepGraph.relax(z, cell.apply(sd, masked(y, mask), x, params), beta);
         }
         return z;
+    }
+
+    private static SDVariable masked(SDVariable state, Optional<SDVariable> mask) {
+        return mask.map(state::mul).orElse(state);
     }
 
     /** z0 = 0 shaped by {@link GraphCell#stateShape}; the batch size is read from x at run time if dynamic. */

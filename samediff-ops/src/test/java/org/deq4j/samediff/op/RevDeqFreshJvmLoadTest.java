@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * A graph holding the RevDEQ op, saved here, loads and runs in a fresh JVM whose program calls only
  * {@code SameDiff.load} and {@code output} ({@link FreshJvmLoad}): the ops and their cells (the
  * MLP cell, and the conv cell, which only its {@code GraphCellType} service makes known) are found
- * with deq4j merely on the class path, and the child's outputs equal the parent's.
+ * with deq4j merely on the class path, and the child's outputs equal the parent's; the conv graph also
+ * under locked dropout (the op's extra mask input and property).
  */
 class RevDeqFreshJvmLoadTest {
     private record Saved(Path model, Path input, String output, Path result, INDArray expected) {
@@ -34,7 +36,7 @@ class RevDeqFreshJvmLoadTest {
 
     @Test
     void savedGraphRunsInAFreshJvmWithoutRegistration(@TempDir Path dir) throws Exception {
-        List<Saved> graphs = List.of(mlp(dir), conv(dir));
+        List<Saved> graphs = List.of(mlp(dir), conv(dir, false), conv(dir, true));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), FreshJvmLoad.class.getName()));
         for (Saved s : graphs) {
@@ -60,16 +62,27 @@ class RevDeqFreshJvmLoadTest {
         return save(dir, "mlp", f.sd, f.z, f.x);
     }
 
-    /** A small conv cell (4 channels, 5x5, batch 2, float64). */
-    private static Saved conv(Path dir) throws Exception {
+    /**
+     * A small conv cell (4 channels, 5x5, batch 2, float64); with {@code dropout}, under locked dropout
+     * with a (batch, channels, 1, 1) mask held as a constant of the graph.
+     */
+    private static Saved conv(Path dir, boolean dropout) throws Exception {
         ConvResidualCell cell = new ConvResidualCell(4, 2, 2, 1e-5, false);
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 4, 5, 5);
         List<SDVariable> params = RevDeq.createParameters(sd, cell, "p_", 7, DataType.DOUBLE);
-        SDVariable z = RevDeq.of(cell, RevDeqFixture.float64(0.8, 4, 1e-300)).apply(sd, x, params);
+        RevDeq deq = RevDeq.of(cell, RevDeqFixture.float64(0.8, 4, 1e-300));
+        SDVariable z;
+        if (dropout) {
+            Nd4j.getRandom().setSeed(9);
+            INDArray m = new VariationalDropout(0.5).sample(DataType.DOUBLE, 2, 4, 1, 1);
+            z = deq.apply(sd, x, params, sd.constant("mask", m));
+        } else {
+            z = deq.apply(sd, x, params);
+        }
         INDArray xv = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(8), new long[] {2, 4, 5, 5})
                 .castTo(DataType.DOUBLE);
-        return save(dir, "conv", sd, z, xv);
+        return save(dir, dropout ? "conv-dropout" : "conv", sd, z, xv);
     }
 
     private static Saved save(Path dir, String name, SameDiff sd, SDVariable z, INDArray x) throws Exception {

@@ -1,6 +1,7 @@
 package org.deq4j.samediff.op;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,9 +58,13 @@ class RevDeqValidationTest {
     @Test
     void specSurvivesThePropertyRoundTrip() {
         RevDeqSpec spec = new RevDeqSpec(new MlpCell(6, 2), 1.3, 7, 1e-5, DataType.DOUBLE, DataType.FLOAT,
-                new long[] {-1, 6});
+                new long[] {-1, 6}, false);
         Map<String, Object> props = spec.toProperties();
         assertEquals(spec, RevDeqSpec.fromProperties(props));
+        RevDeqSpec masked = new RevDeqSpec(new MlpCell(6, 2), 1.3, 7, 1e-5, DataType.DOUBLE, DataType.FLOAT,
+                new long[] {-1, 6}, true);
+        assertEquals(masked, RevDeqSpec.fromProperties(masked.toProperties()));
+        assertNotEquals(spec, masked);
         props.remove("beta");
         assertThrows(InvalidConfigException.class, () -> RevDeqSpec.fromProperties(props));
     }
