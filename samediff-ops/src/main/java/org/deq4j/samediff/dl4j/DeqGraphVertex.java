@@ -57,8 +57,8 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
         SDVertexParams vp = conf.getVertexParams();
         this.paramTable = SameDiffParamInitializer.getInstance().subsetAndReshape(vp.getParameterKeys(),
                 vp.getParamShapes(), paramsView, null, conf);
-        this.runtime = DeqRuntime.create(name, conf.cell(), conf.deqConfig(), conf.execution(), paramTable,
-                dataType);
+        this.runtime = DeqRuntime.create(name, conf.cell(), conf.deqConfig(), conf.execution(), conf.dropout(),
+                paramTable, dataType);
         if (initializeParams) {
             conf.initializeParameters(paramTable);
         }
@@ -93,6 +93,11 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
     /** Whether a training solve is held for a backward pass that has not run yet. */
     boolean holdsSolution() {
         return runtime.holdsSolution();
+    }
+
+    /** The locked-dropout mask of the latest training step, if dropout is on. */
+    Optional<INDArray> lastDropoutMask() {
+        return runtime.lastMask();
     }
 
     /** The vertex's configuration. */

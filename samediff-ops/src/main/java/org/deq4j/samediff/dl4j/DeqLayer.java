@@ -10,11 +10,13 @@ import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.samediff.cell.GraphCell;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -38,7 +40,7 @@ public class DeqLayer extends AbstractSameDiffLayer {
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
-     * ({@link DeqExecution#id()}; absent means {@code auto}).
+     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none).
      *
      * @throws org.deq4j.core.InvalidConfigException if the cell type is not registered or a
      *         configuration is invalid
@@ -48,8 +50,9 @@ public class DeqLayer extends AbstractSameDiffLayer {
                     @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                     @JsonProperty("deq") Map<String, Object> deq,
                     @JsonProperty("seed") long seed,
-                     @JsonProperty("execution") String execution) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution));
+                     @JsonProperty("execution") String execution,
+                     @JsonProperty("dropout") Double dropout) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout));
     }
 
     DeqLayer(DeqSettings settings) {
@@ -84,6 +87,20 @@ public class DeqLayer extends AbstractSameDiffLayer {
     /** What runs the DEQ: the RevDEQ op or the core engine (see {@link DeqExecution}). */
     public DeqExecution execution() {
         return settings.execution();
+    }
+
+    /**
+     * The locked-dropout rate of training forwards, 0 when off: its JSON form, left out when 0 so
+     * configurations without dropout read as before.
+     */
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    public double getDropout() {
+        return settings.dropout().rate();
+    }
+
+    /** The locked dropout inside the cell (see {@link Builder#dropout}). */
+    public VariationalDropout dropout() {
+        return settings.dropout();
     }
 
     /** The cell. */

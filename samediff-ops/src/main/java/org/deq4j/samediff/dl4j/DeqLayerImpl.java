@@ -165,7 +165,7 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
         if (this.paramTable == null) {
             this.paramTable = paramTable;
             this.runtime = DeqRuntime.create(deqName(), layerConf().cell(), layerConf().deqConfig(),
-                    layerConf().execution(), paramTable, dataType);
+                    layerConf().execution(), layerConf().dropout(), paramTable, dataType);
         } else {
             paramTable.forEach(this::setParam);
         }

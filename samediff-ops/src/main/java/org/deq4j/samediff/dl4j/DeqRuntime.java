@@ -10,6 +10,7 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.state.PassWorkspace;
@@ -33,12 +34,21 @@ import org.nd4j.linalg.factory.Nd4j;
  * forward, and each pass reuses the previous pass's memory. The arrays returned live in those
  * workspaces too: the caller copies them into its own (DL4J's workspace manager does) before the same
  * kind of pass runs again.
+ *
+ * <p>Locked dropout. With a dropout rate above 0, each training forward draws one mask
+ * ({@link GraphCell#dropoutMaskShape}, from ND4J's random generator, which the trainer seeds per step)
+ * and the runtime hands it to the solve and to the backward of that solve, so every cell evaluation
+ * of the step, forward and backward, sees the same mask. Inference forwards apply none. The mask
+ * buffer lives outside every workspace and is redrawn in place while the batch shape stays the same.
  */
 abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final String name;
     final GraphCell graphCell;
     final Map<String, INDArray> paramTable;
     final DataType dataType;
+    private final VariationalDropout dropout;
+    /** The mask of the latest training forward, if dropout is on; redrawn in place per step. */
+    private INDArray mask;
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
@@ -47,8 +57,8 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private final PassWorkspace inferencePass;
     private final PassWorkspace backwardPass;
 
-    DeqRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
-               DataType dataType) {
+    DeqRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+               Map<String, INDArray> paramTable, DataType dataType) {
         if (config.precision().computeType() != dataType) {
             throw new InvalidConfigException("DEQ '" + name + "': the cell computes in "
                     + config.precision().computeType() + " but the network's parameters are " + dataType
@@ -59,6 +69,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         this.graphCell = graphCell;
         this.paramTable = paramTable;
         this.dataType = dataType;
+        this.dropout = dropout;
         String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
@@ -69,16 +80,17 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
      * The runtime of {@code execution} for {@code config}.
      *
      * @param name       the vertex or layer name, for errors
+     * @param dropout    the locked dropout of training forwards ({@link VariationalDropout#OFF} for none)
      * @param paramTable the parameter views by DL4J key ({@code DeqSettings.key} of {@link ParamSpec#name()})
      * @param dataType   the network's data type
      * @throws InvalidConfigException if the configuration's compute type is not the network's, or the
      *         execution cannot run the configuration
      */
     static DeqRuntime create(String name, GraphCell graphCell, DeqConfig config, DeqExecution execution,
-                             Map<String, INDArray> paramTable, DataType dataType) {
+                             VariationalDropout dropout, Map<String, INDArray> paramTable, DataType dataType) {
         return switch (execution.resolve(config)) {
-            case REVDEQ_OP -> new RevDeqOpRuntime(name, graphCell, config, paramTable, dataType);
-            case CORE_ENGINE, AUTO -> new EngineRuntime(name, graphCell, config, paramTable, dataType);
+            case REVDEQ_OP -> new RevDeqOpRuntime(name, graphCell, config, dropout, paramTable, dataType);
+            case CORE_ENGINE, AUTO -> new EngineRuntime(name, graphCell, config, dropout, paramTable, dataType);
         };
     }
 
@@ -86,15 +98,20 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
      * Solves for {@code x} (the caller's array, valid for this call only) and returns z* in any type;
      * a training solve keeps what {@link #differentiate} needs, an inference solve keeps nothing.
      * Records the solve's statistics with {@link #solved}.
+     *
+     * @param mask the locked-dropout mask of a training solve (never given for inference)
      */
-    abstract INDArray solve(INDArray x, boolean training);
+    abstract INDArray solve(INDArray x, boolean training, Optional<INDArray> mask);
 
     /**
      * Writes dL/dθ into {@code gradTable}'s views and returns dL/dx in any type, from the kept training
      * solve of {@code x} if there is one, else from a new solve. Records its statistics with
      * {@link #differentiated}.
+     *
+     * @param mask the mask of the kept training solve, or of the new solve
      */
-    abstract INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable);
+    abstract INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable,
+                                    Optional<INDArray> mask);
 
     /** Drops a training solve that no backward pass consumed. */
     abstract void clear();
@@ -143,7 +160,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
-            return export.apply(inNetworkType(solve(x, training)));
+            return export.apply(inNetworkType(solve(x, training, training ? drawMask(x) : Optional.empty())));
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.DEQ_FORWARD, t);
         }
@@ -170,12 +187,37 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         long t = PhaseTimer.start();
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = backwardPass.open()) {
-            INDArray gx = differentiate(x, epsilon, gradTable);
+            // the held solve's mask; a backward that must solve again is a new training step
+            boolean held = holdsSolution() && mask != null && mask.size(0) == x.size(0);
+            INDArray gx = differentiate(x, epsilon, gradTable, held ? Optional.of(mask) : drawMask(x));
             clear();
             return export.apply(inNetworkType(gx));
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.DEQ_BACKWARD, t);
         }
+    }
+
+    /**
+     * A fresh mask for a training solve of {@code x}, drawn into the kept buffer; empty when dropout is
+     * off.
+     */
+    @SuppressWarnings("try")
+    private Optional<INDArray> drawMask(INDArray x) {
+        if (!dropout.isOn()) {
+            return Optional.empty();
+        }
+        long[] shape = graphCell.dropoutMaskShape(graphCell.stateShape(x.shape()));
+        if (mask == null || !Arrays.equals(mask.shape(), shape)) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                mask = Nd4j.createUninitialized(dataType, shape);
+            }
+        }
+        return Optional.of(dropout.sampleInto(mask));
+    }
+
+    /** The mask of the latest training forward or backward, if dropout is on and one was drawn. */
+    Optional<INDArray> lastMask() {
+        return Optional.ofNullable(mask);
     }
 
     /** The error for a cell that cannot take x's shape. */

@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.config.DeqConfigs;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
@@ -20,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a DEQ vertex or layer is configured with, in its serialisable form (cell type and
- * configuration map, DEQ configuration map, seed) and its live form (the {@link GraphCell} and the
+ * configuration map, DEQ configuration map, seed, execution, locked-dropout rate) and its live form (the {@link GraphCell} and the
  * {@link DeqConfig}, recreated on demand after deserialisation).
  */
 final class DeqSettings implements Serializable {
@@ -31,10 +32,11 @@ final class DeqSettings implements Serializable {
     private final Map<String, Object> deq;
     private final long seed;
     private final DeqExecution execution;
+    private final double dropout;
     private transient GraphCell cell;
     private transient DeqConfig config;
 
-    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
+    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout) {
         this.cell = Objects.requireNonNull(cell, "cell");
         this.config = Objects.requireNonNull(config, "config");
         this.cellType = cell.type();
@@ -42,6 +44,7 @@ final class DeqSettings implements Serializable {
         this.deq = DeqConfigs.toMap(config);
         this.seed = seed;
         this.execution = Objects.requireNonNull(execution, "execution");
+        this.dropout = new VariationalDropout(dropout).rate();
         execution.resolve(config);
         if (cell.parameters().isEmpty()) {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
@@ -55,24 +58,25 @@ final class DeqSettings implements Serializable {
     }
 
     /**
-     * @throws InvalidConfigException if the cell has no parameters, the configuration has no map form
-     *         or the execution cannot run it
+     * @param dropout the locked-dropout rate of training forwards, in [0, 1); 0 is off
+     * @throws InvalidConfigException if the cell has no parameters, the configuration has no map form,
+     *         the execution cannot run it or the dropout rate is out of range
      */
-    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
-        return new DeqSettings(cell, config, seed, execution);
+    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout) {
+        return new DeqSettings(cell, config, seed, execution, dropout);
     }
 
     /**
-     * From the JSON form; a null execution (configurations saved before the setting) is
-     * {@link DeqExecution#AUTO}.
+     * From the JSON form; a null execution or dropout (configurations saved before those settings) is
+     * {@link DeqExecution#AUTO} and no dropout.
      *
      * @throws InvalidConfigException if the cell type is not registered or a configuration is invalid
      */
     static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed,
-                                String execution) {
+                                String execution, Double dropout) {
         return new DeqSettings(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
                 Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
-                seed, DeqExecution.parse(execution));
+                seed, DeqExecution.parse(execution), dropout == null ? 0 : dropout);
     }
 
     String cellType() {
@@ -93,6 +97,11 @@ final class DeqSettings implements Serializable {
 
     DeqExecution execution() {
         return execution;
+    }
+
+    /** The locked dropout of training forwards. */
+    VariationalDropout dropout() {
+        return new VariationalDropout(dropout);
     }
 
     GraphCell cell() {
@@ -181,17 +190,18 @@ final class DeqSettings implements Serializable {
     public boolean equals(Object o) {
         return o instanceof DeqSettings s && s.cellType.equals(cellType)
                 && normalised(s.cellConfig).equals(normalised(cellConfig)) && s.config().equals(config())
-                && s.seed == seed && s.execution == execution;
+                && s.seed == seed && s.execution == execution && Double.compare(s.dropout, dropout) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution);
+        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution, dropout);
     }
 
     @Override
     public String toString() {
-        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id();
+        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id()
+                + (dropout > 0 ? ", dropout=" + dropout : "");
     }
 
     /** JSON brings numbers back as Integer, Long or Double: compare them by value. */

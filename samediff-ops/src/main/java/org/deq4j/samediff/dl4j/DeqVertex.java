@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.layers.samediff.SDVertexParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.DeqConfigs;
 import org.deq4j.samediff.cell.GraphCell;
@@ -23,6 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -85,7 +87,7 @@ public class DeqVertex extends SameDiffVertex {
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
-     * ({@link DeqExecution#id()}; absent means {@code auto}).
+     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none).
      *
      * @throws InvalidConfigException if the cell type is not registered, the cell configuration is
      *         invalid or the DEQ configuration map is invalid
@@ -95,8 +97,9 @@ public class DeqVertex extends SameDiffVertex {
                      @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                      @JsonProperty("deq") Map<String, Object> deq,
                      @JsonProperty("seed") long seed,
-                     @JsonProperty("execution") String execution) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution));
+                     @JsonProperty("execution") String execution,
+                     @JsonProperty("dropout") Double dropout) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout));
     }
 
     private DeqVertex(DeqSettings settings) {
@@ -143,6 +146,20 @@ public class DeqVertex extends SameDiffVertex {
     /** What runs the DEQ: the RevDEQ op or the core engine (see {@link DeqExecution}). */
     public DeqExecution execution() {
         return settings.execution();
+    }
+
+    /**
+     * The locked-dropout rate of training forwards, 0 when off: its JSON form, left out when 0 so
+     * configurations without dropout read as before.
+     */
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    public double getDropout() {
+        return settings.dropout().rate();
+    }
+
+    /** The locked dropout inside the cell (see {@link Builder#dropout}). */
+    public VariationalDropout dropout() {
+        return settings.dropout();
     }
 
     /** The cell. */
@@ -253,6 +270,7 @@ public class DeqVertex extends SameDiffVertex {
         private DeqConfig config = DeqConfig.builder().build();
         private long seed = 12345;
         private DeqExecution execution = DeqExecution.AUTO;
+        private double dropout;
         private IUpdater updater;
 
         private Builder() {
@@ -298,6 +316,20 @@ public class DeqVertex extends SameDiffVertex {
             return this;
         }
 
+        /**
+         * Locked (variational) dropout inside the cell, as torchdeq's {@code VariationalDropout2d}: each
+         * training forward draws one mask (per sample and channel, {@link GraphCell#dropoutMaskShape})
+         * and every cell evaluation of that step, in the solve and in its backward, sees {@code m ⊙ z};
+         * evaluation applies none. 0 (the default) is off.
+         *
+         * @param rate the drop probability, in [0, 1)
+         * @throws InvalidConfigException if the rate is outside [0, 1)
+         */
+        public Builder dropout(double rate) {
+            this.dropout = new VariationalDropout(rate).rate();
+            return this;
+        }
+
         /** An updater for this vertex's parameters only; by default the network's global updater. */
         public Builder updater(IUpdater updater) {
             this.updater = Objects.requireNonNull(updater, "updater");
@@ -336,6 +368,14 @@ public class DeqVertex extends SameDiffVertex {
             execution(execution);
         }
 
+        public double getDropout() {
+            return dropout;
+        }
+
+        public void setDropout(double rate) {
+            dropout(rate);
+        }
+
         /**
          * @throws InvalidConfigException if no cell was given, the cell has no parameters, or the
          *         configuration has no map form (so it could not be saved)
@@ -365,7 +405,7 @@ public class DeqVertex extends SameDiffVertex {
             if (cell == null) {
                 throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
             }
-            return DeqSettings.of(cell, config, seed, execution);
+            return DeqSettings.of(cell, config, seed, execution, dropout);
         }
     }
 }

@@ -3,6 +3,7 @@ package org.deq4j.samediff.dl4j;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.deq4j.core.Deq;
 import org.deq4j.core.DeqConfig;
@@ -10,6 +11,8 @@ import org.deq4j.core.adjoint.DeqGradients;
 import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.cell.Cell;
+import org.deq4j.core.cell.LockedDropoutCell;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCell;
@@ -33,9 +36,9 @@ final class EngineRuntime extends DeqRuntime {
     private DeqSolution solution;
     private INDArray solvedInput;
 
-    EngineRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
-                  DataType dataType) {
-        super(name, graphCell, config, paramTable, dataType);
+    EngineRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+                  Map<String, INDArray> paramTable, DataType dataType) {
+        super(name, graphCell, config, dropout, paramTable, dataType);
         this.deq = Deq.of(config);
     }
 
@@ -51,21 +54,21 @@ final class EngineRuntime extends DeqRuntime {
     }
 
     @Override
-    INDArray solve(INDArray x, boolean training) {
+    INDArray solve(INDArray x, boolean training, Optional<INDArray> mask) {
         if (!training) {
             FixedPoint p = deq.infer(cellFor(x), State.of(x));
             solved(p.stats());
             return p.z().part(0);
         }
         // The kept solution reads x in the backward pass, after DL4J may have reused x's workspace.
-        solution = solve(x.dup());
+        solution = solve(x.dup(), mask);
         solvedInput = x;
         return solution.z().part(0);
     }
 
     @Override
-    INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable) {
-        DeqSolution s = solution != null && solvedInput == x ? solution : solve(x.dup());
+    INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable, Optional<INDArray> mask) {
+        DeqSolution s = solution != null && solvedInput == x ? solution : solve(x.dup(), mask);
         DeqGradients g = s.backward(State.of(epsilon));
         differentiated(g.stats());
         List<ParamSpec> specs = graphCell.parameters();
@@ -75,8 +78,13 @@ final class EngineRuntime extends DeqRuntime {
         return g.gx().part(0);
     }
 
-    private DeqSolution solve(INDArray x) {
-        DeqSolution s = deq.solve(cellFor(x), State.of(x));
+    /** A training solve; under locked dropout the kept solution holds the masked cell for its backward. */
+    private DeqSolution solve(INDArray x, Optional<INDArray> mask) {
+        Cell cell = cellFor(x);
+        if (mask.isPresent()) {
+            cell = new LockedDropoutCell(cell, State.of(mask.get()));
+        }
+        DeqSolution s = deq.solve(cell, State.of(x));
         solved(s.stats());
         return s;
     }

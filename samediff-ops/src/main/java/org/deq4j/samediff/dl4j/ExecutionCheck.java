@@ -13,9 +13,11 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.samediff.cell.GraphCell;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
 /**
@@ -60,9 +62,21 @@ public final class ExecutionCheck {
      */
     public static Result compare(GraphCell cell, DeqConfig config, INDArray x, INDArray gz, long seed,
                                  Map<String, INDArray> overrides) {
+        return compare(cell, config, VariationalDropout.OFF, x, gz, seed, overrides);
+    }
+
+    /**
+     * {@link #compare(GraphCell, DeqConfig, INDArray, INDArray, long, Map)} under locked dropout: ND4J's
+     * random generator is seeded from {@code seed} before each execution's training forward, so both
+     * draw the same mask, which each must then use in its forward and backward pass alike.
+     *
+     * @throws InvalidConfigException as the other overload
+     */
+    public static Result compare(GraphCell cell, DeqConfig config, VariationalDropout dropout, INDArray x,
+                                 INDArray gz, long seed, Map<String, INDArray> overrides) {
         DeqExecution.REVDEQ_OP.resolve(config);
-        Pass op = run(cell, config, DeqExecution.REVDEQ_OP, x, gz, seed, overrides);
-        Pass engine = run(cell, config, DeqExecution.CORE_ENGINE, x, gz, seed, overrides);
+        Pass op = run(cell, config, dropout, DeqExecution.REVDEQ_OP, x, gz, seed, overrides);
+        Pass engine = run(cell, config, dropout, DeqExecution.CORE_ENGINE, x, gz, seed, overrides);
         Map<String, Double> gParams = new LinkedHashMap<>();
         engine.gradients().forEach((key, g) -> gParams.put(key, maxAbsDifference(g, op.gradients().get(key))));
         return new Result(maxAbsDifference(engine.z(), op.z()), maxAbsDifference(engine.gx(), op.gx()), gParams,
@@ -73,12 +87,12 @@ public final class ExecutionCheck {
                         int[] steps) {
     }
 
-    private static Pass run(GraphCell cell, DeqConfig config, DeqExecution execution, INDArray x, INDArray gz,
-                            long seed, Map<String, INDArray> overrides) {
+    private static Pass run(GraphCell cell, DeqConfig config, VariationalDropout dropout, DeqExecution execution,
+                            INDArray x, INDArray gz, long seed, Map<String, INDArray> overrides) {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().dataType(x.dataType())
                 .updater(new NoOp()).graphBuilder().addInputs("in")
-                .addVertex("deq", DeqVertex.builder().cell(cell).deq(config).seed(seed).execution(execution).build(),
-                        "in")
+                .addVertex("deq", DeqVertex.builder().cell(cell).deq(config).seed(seed).execution(execution)
+                        .dropout(dropout.rate()).build(), "in")
                 .setOutputs("deq").build();
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
@@ -96,6 +110,7 @@ public final class ExecutionCheck {
             p.assign(value);
         });
         v.setInputs(new INDArray[] {x});
+        Nd4j.getRandom().setSeed(seed);
         INDArray z = v.doForward(true, LayerWorkspaceMgr.noWorkspaces()).dup();
         if (!Arrays.equals(z.shape(), gz.shape())) {
             throw new ShapeMismatchException("the output gradient has shape " + Arrays.toString(gz.shape())

@@ -11,6 +11,7 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -74,9 +75,9 @@ final class RevDeqOpRuntime extends DeqRuntime {
         }
     }
 
-    RevDeqOpRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
-                    DataType dataType) {
-        super(name, graphCell, config, paramTable, dataType);
+    RevDeqOpRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+                    Map<String, INDArray> paramTable, DataType dataType) {
+        super(name, graphCell, config, dropout, paramTable, dataType);
         this.revDeq = RevDeq.of(graphCell, config);
         this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
         this.tol = config.stop().tol();
@@ -93,11 +94,12 @@ final class RevDeqOpRuntime extends DeqRuntime {
     }
 
     @Override
-    INDArray solve(INDArray x, boolean training) {
+    INDArray solve(INDArray x, boolean training, Optional<INDArray> mask) {
         boolean newShape = loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
         RevDeqLoops.Solve s;
         try {
-            s = loopsFor(x).solve(x, parameterViews());
+            RevDeqLoops l = loopsFor(x);
+            s = mask.isPresent() ? l.solve(x, parameterViews(), mask.get()) : l.solve(x, parameterViews());
         } catch (RuntimeException e) {
             if (!newShape) {
                 throw e;
@@ -119,11 +121,13 @@ final class RevDeqOpRuntime extends DeqRuntime {
     }
 
     @Override
-    INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable) {
+    INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable, Optional<INDArray> mask) {
         if (kept.input != x) {
-            solve(x, true);
+            solve(x, true, mask);
         }
-        RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
+        RevDeqLoops.Reverse r = mask.isPresent()
+                ? loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon, mask.get())
+                : loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
         List<ParamSpec> specs = graphCell.parameters();
         for (int i = 0; i < specs.size(); i++) {
             gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));

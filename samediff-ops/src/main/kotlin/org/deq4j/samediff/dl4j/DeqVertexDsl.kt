@@ -29,7 +29,7 @@ fun deqLayer(spec: DeqVertexSpec.() -> Unit): DeqLayer = DeqVertexSpec().apply(s
 
 /**
  * The receiver of [deqVertex] and [deqLayer]: the DEQ settings of [DeqConfigSpec] plus the layer's own
- * (cell, seed, updater, execution).
+ * (cell, seed, updater, execution, dropout).
  */
 @DeqDsl
 class DeqVertexSpec internal constructor() : DeqConfigSpec() {
@@ -45,8 +45,14 @@ class DeqVertexSpec internal constructor() : DeqConfigSpec() {
     /** What runs the DEQ: by default the RevDEQ op for the reversible pair, the core engine otherwise. */
     var execution: DeqExecution = DeqExecution.AUTO
 
+    /**
+     * Locked (variational) dropout rate inside the cell, in [0, 1): one mask per training step shared by
+     * every solver iteration and the backward pass, none at evaluation; 0 (the default) is off.
+     */
+    var dropout: Double = 0.0
+
     internal fun builder(): DeqVertex.Builder {
-        val b = DeqVertex.builder().deq(toConfig()).seed(seed).execution(execution)
+        val b = DeqVertex.builder().deq(toConfig()).seed(seed).execution(execution).dropout(dropout)
         cell?.let { b.cell(it) }
         updater?.let { b.updater(it) }
         return b

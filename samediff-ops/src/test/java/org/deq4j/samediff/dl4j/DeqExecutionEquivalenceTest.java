@@ -11,6 +11,7 @@ import java.util.Map;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.adjoint.ImplicitAdjoint;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.deq4j.core.solver.StopCriterion;
@@ -69,6 +70,17 @@ class DeqExecutionEquivalenceTest {
                 Map.of("gn1Beta", offKink()));
         assertAgree(r);
         assertEquals(cell.parameters().size(), r.gParams().size(), "every parameter compared: " + r.gParams().keySet());
+    }
+
+    /** Locked dropout: both executions draw the same (batch, channels, 1, 1) mask and use it forward and back. */
+    @ParameterizedTest
+    @ValueSource(doubles = {1e-300, 0.02})
+    void convCellAgreesUnderLockedDropout(double tol) {
+        DeqConfig config = DeqConfig.builder().maxSteps(3).tol(tol).precision(PrecisionPolicy.DOUBLE).build();
+        ExecutionCheck.Result r = ExecutionCheck.compare(new ConvResidualCell(4, 6, 2, 1e-5, false), config,
+                new VariationalDropout(0.5), randn(1, 3, 4, 5, 5), randn(2, 3, 4, 5, 5), 11,
+                Map.of("gn1Beta", offKink()));
+        assertAgree(r);
     }
 
     @Test

@@ -103,7 +103,7 @@ class DeqVertexDslTest {
         assertEquals(AndersonSolver(3, AndersonSolver.defaults().lambda(), AndersonSolver.defaults().beta()),
             anderson.deqConfig().solver())
         assertEquals(anderson, DeqVertex(anderson.cellType, anderson.cellConfig, anderson.deq, anderson.seed,
-            anderson.execution))
+            anderson.execution, anderson.dropout))
     }
 
     @Test
@@ -116,7 +116,20 @@ class DeqVertexDslTest {
             execution = DeqExecution.CORE_ENGINE
         }
         assertEquals("core_engine", engine.execution)
-        assertEquals(engine, DeqVertex(engine.cellType, engine.cellConfig, engine.deq, engine.seed, "core_engine"))
+        assertEquals(engine, DeqVertex(engine.cellType, engine.cellConfig, engine.deq, engine.seed, "core_engine", null))
+    }
+
+    @Test
+    fun dropoutIsOneProperty() {
+        val dropped = deqVertex {
+            cell = TanhTestCell(4, 3, 0.5)
+            dropout = 0.2
+        }
+        assertEquals(0.2, dropped.dropout().rate())
+        assertEquals(dropped, DeqVertex(dropped.cellType, dropped.cellConfig, dropped.deq, dropped.seed,
+            dropped.execution, 0.2))
+        assertEquals(0.0, deqVertex { cell = TanhTestCell(4, 3, 0.5) }.dropout, "off by default")
+        assertThrows<InvalidConfigException> { deqVertex { cell = TanhTestCell(4, 3, 0.5); dropout = 1.0 } }
     }
 
     @Test
