@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.cli.bench.TrainBenchmark;
 import org.deq4j.core.GradientStrategy;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.GradientStrategy;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.lm.corpus.Split;
 import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
@@ -117,7 +119,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         DeqLanguageModelConfig base = DeqLanguageModelConfig.preset(preset);
         RunSettings run = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : base.batchSize(), seed, base.learningRate(),
-                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()));
+                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), VariationalDropout.OFF);
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);

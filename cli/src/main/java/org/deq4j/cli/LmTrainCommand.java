@@ -35,6 +35,7 @@ import org.deq4j.train.TrainingResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -86,6 +87,9 @@ final class LmTrainCommand implements Callable<Integer> {
             defaultValue = "reversible")
     private String gradient;
 
+    @Option(names = "--dropout", paramLabel = "RATE", description = DropoutOption.DESCRIPTION)
+    private Double dropout;
+
     @Option(names = "--time-budget", description = "Training wall-clock budget, e.g. 10m, 90s, 2h (default: "
             + DEFAULT_BUDGET_MINUTES + "m; 0 for none).", defaultValue = DEFAULT_BUDGET_MINUTES + "m")
     private String timeBudget;
@@ -117,6 +121,10 @@ final class LmTrainCommand implements Callable<Integer> {
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
         Limits.notNegative(spec.commandLine(), "--eval-windows", evalWindows);
+        if (resume != null && dropout != null) {
+            throw new ParameterException(spec.commandLine(), "--resume continues the run with the dropout stored in its"
+                    + " checkpoint; --dropout cannot change it");
+        }
         RunSettings run = resume != null ? RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.LANGUAGE_MODEL)
                 : newRun();
         Path dir = resume != null ? resume : OutputFolder.prepare(spec.commandLine(), out);
@@ -155,7 +163,7 @@ final class LmTrainCommand implements Callable<Integer> {
         if (resume != null) {
             trainer = Trainer.resume(config);
         } else {
-            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed()), config);
+            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed(), run.dropout()), config);
         }
         long stepsBefore = trainer.step();
         long fitStart = System.nanoTime();
@@ -179,6 +187,7 @@ final class LmTrainCommand implements Callable<Integer> {
         json.put("corpus", corpus.corpusName());
         json.put("tokenizer", corpus.tokenizerName());
         json.put("gradient", run.gradient().id());
+        json.put("dropout", run.dropout().rate());
         json.put("batchSize", model.batchSize());
         json.put("contextLength", model.contextLength());
         json.put("stopReason", result.reason().toString());
@@ -213,6 +222,6 @@ final class LmTrainCommand implements Callable<Integer> {
         return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : p.batchSize(), seed, p.learningRate(),
                 p.weightDecay(), epochs != null ? epochs : p.epochs(),
-                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()));
+                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()), DropoutOption.parse(spec.commandLine(), dropout));
     }
 }

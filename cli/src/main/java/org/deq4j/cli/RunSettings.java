@@ -12,6 +12,7 @@ import java.util.TreeSet;
 
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.lm.corpus.Corpora;
 import org.deq4j.lm.corpus.Corpus;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
@@ -36,9 +37,11 @@ import org.deq4j.zoo.model.ZooPreset;
  * @param weightDecay  AdamW's decoupled weight decay
  * @param epochs       epochs the run was started for
  * @param tokenizer    the language model's {@link Tokenizer#named} name; empty for vision
+ * @param dropout      locked dropout inside the DEQ cells ({@code --dropout}); stored only when on, so
+ *                     checkpoints written before the setting read as "off"
  */
 record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional<Path> data, int batchSize, long seed,
-        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer) {
+        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, VariationalDropout dropout) {
 
     /** The two kinds of run, by the command that trains them. */
     enum Kind {
@@ -73,7 +76,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     }
 
     private static final Set<String> KEYS = Set.of("kind", "preset", "gradient", "data", "batchSize", "seed",
-            "learningRate", "weightDecay", "epochs", "tokenizer");
+            "learningRate", "weightDecay", "epochs", "tokenizer", "dropout");
 
     /**
      * @throws InvalidConfigException if the preset or tokenizer is unknown for the kind, a language model has
@@ -82,6 +85,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     RunSettings {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(gradient, "gradient");
+        Objects.requireNonNull(dropout, "dropout");
         switch (kind) {
             case VISION -> {
                 ZooPreset.named(preset);
@@ -119,6 +123,9 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         m.put("weightDecay", Double.toString(weightDecay));
         m.put("epochs", Integer.toString(epochs));
         tokenizer.ifPresent(t -> m.put("tokenizer", t));
+        if (dropout.isOn()) {
+            m.put("dropout", Double.toString(dropout.rate()));
+        }
         return m;
     }
 
@@ -161,7 +168,8 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
                 GradientStrategy.parse(required(m, "gradient")), Optional.ofNullable(m.get("data")).map(Path::of),
                 Integer.parseInt(required(m, "batchSize")), Long.parseLong(required(m, "seed")),
                 Double.parseDouble(required(m, "learningRate")), Double.parseDouble(required(m, "weightDecay")),
-                Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")));
+                Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")),
+                new VariationalDropout(Double.parseDouble(m.getOrDefault("dropout", "0"))));
     }
 
     private static String required(Map<String, String> m, String key) {
@@ -175,7 +183,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     /** This run with another data path (an evaluation on other data). */
     RunSettings withData(Path other) {
         return new RunSettings(kind, preset, gradient, Optional.of(other), batchSize, seed, learningRate, weightDecay,
-                epochs, tokenizer);
+                epochs, tokenizer, dropout);
     }
 
     /** The zoo preset of a vision run. */

@@ -78,6 +78,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--weight-decay", description = "AdamW decoupled weight decay (default: 1e-4).")
     private Double weightDecay;
 
+    @Option(names = "--dropout", paramLabel = "RATE", description = DropoutOption.DESCRIPTION)
+    private Double dropout;
+
     @Option(names = "--time-budget", description = "Stop cleanly (with a checkpoint) after this long, e.g. 90s,"
             + " 14m, 2h; 0 for none (default: none).")
     private String timeBudget;
@@ -125,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
         DataSplits splits = ZooData.load(p.dataset(), run.data());
         Trainer trainer = resume != null ? Trainer.resume(config)
                 : Trainer.create(ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p, run.gradient(),
-                        run.seed()), run.learningRate(), run.weightDecay())), config);
+                        run.seed(), run.dropout()), run.learningRate(), run.weightDecay())), config);
         msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
                 trainer.graph().params().length(), run.gradient().id(), splits.location(),
@@ -162,7 +165,8 @@ final class TrainCommand implements Callable<Integer> {
                 Optional.ofNullable(data), positive(batchSize != null ? batchSize : 64, "--batch-size"),
                 seed != null ? seed : 42L, lr != null ? lr : p.learningRate(),
                 weightDecay != null ? weightDecay : AdamW.DEFAULT_WEIGHT_DECAY,
-                positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty());
+                positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty(),
+                DropoutOption.parse(spec.commandLine(), dropout));
     }
 
     private Path outputDir(ZooPreset p) {
@@ -185,6 +189,7 @@ final class TrainCommand implements Callable<Integer> {
         addIfSet(given, "--seed", seed);
         addIfSet(given, "--lr", lr);
         addIfSet(given, "--weight-decay", weightDecay);
+        addIfSet(given, "--dropout", dropout);
         addIfSet(given, "--out", out);
         if (!given.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in"

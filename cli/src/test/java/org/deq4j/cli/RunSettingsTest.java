@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointException;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class RunSettingsTest {
 
     private static RunSettings vision() {
         return new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.PHANTOM,
-                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty());
+                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF);
     }
 
     @Test
@@ -31,8 +32,10 @@ class RunSettingsTest {
         assertEquals(v, RunSettings.fromMap(v.toMap()));
         assertEquals(Path.of("data").toAbsolutePath(), v.data().orElseThrow(), "data paths are stored absolute");
         RunSettings lm = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"));
+                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), new VariationalDropout(0.15));
         assertEquals(lm, RunSettings.fromMap(lm.toMap()));
+        assertEquals("0.15", lm.toMap().get("dropout"));
+        assertTrue(!v.toMap().containsKey("dropout"), "off is not stored: older checkpoints read the same");
         assertEquals(8, lm.languageModel().batchSize());
         assertEquals("bytes", lm.languageModel().tokenizer());
     }
@@ -48,15 +51,19 @@ class RunSettingsTest {
         InvalidConfigException lacks = assertThrows(InvalidConfigException.class, () -> RunSettings.fromMap(missing));
         assertTrue(lacks.getMessage().contains("'seed'"), lacks.getMessage());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.LANGUAGE_MODEL,
-                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
+                VariationalDropout.OFF));
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "austen-micro",
-                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
+                VariationalDropout.OFF));
     }
 
     /** The shipped checkpoints carry their settings; each is refused by the other kind's commands, by name. */
     @Test
     void aCheckpointKnowsItsKind() {
         assertEquals("fashion-cpu", RunSettings.of(VISION, RunSettings.Kind.VISION).preset());
+        assertEquals(VariationalDropout.OFF, RunSettings.of(VISION, RunSettings.Kind.VISION).dropout(),
+                "checkpoints from before --dropout have none");
         assertEquals("bytes+eot", RunSettings.of(LM, RunSettings.Kind.LANGUAGE_MODEL).tokenizer().orElseThrow());
         CheckpointException lmToEval = assertThrows(CheckpointException.class,
                 () -> RunSettings.of(LM, RunSettings.Kind.VISION));

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,6 +28,11 @@ final class ConfigValues {
     private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
     private static final Pattern NON_FINITE = Pattern.compile("(?i)nan|[+-]?inf(inity)?");
 
+    /** Settings of the DEQ layer rather than of its solve, which users may look for among the keys. */
+    private static final Map<String, String> LAYER_SETTINGS = Map.of("dropout", "locked dropout is a setting of the"
+            + " DEQ layer, not of its solve: DeqVertex.builder().dropout(rate), deqVertex { dropout = rate } or the"
+            + " command line's --dropout");
+
     private final Map<String, ?> map;
     private final Set<ConfigKey> read = EnumSet.noneOf(ConfigKey.class);
 
@@ -38,6 +44,8 @@ final class ConfigValues {
             if (k == null) {
                 unknown.add("null");
                 unmatched = true;
+            } else if (LAYER_SETTINGS.containsKey(k.toLowerCase(Locale.ROOT))) {
+                unknown.add("'" + k + "' (" + LAYER_SETTINGS.get(k.toLowerCase(Locale.ROOT)) + ")");
             } else if (ConfigKey.of(k).isEmpty()) {
                 Optional<ConfigKey> near = KeySuggester.suggest(k);
                 unknown.add("'" + k + "'" + near.map(s -> " (did you mean '" + s.key() + "'?)").orElse(""));

@@ -152,6 +152,12 @@ class DeqConfigsTest {
         assertRejected(Map.of("ift", true, "b_solver", "fixed_point", "f_tau", 0.5), "'f_tau' has no effect");
     }
 
+    /** torchdeq keeps dropout in the model; here it is the layer's setting, and the error says where. */
+    @Test
+    void dropoutIsRefusedWithWhereItIsSet() {
+        assertRejected(Map.of("dropout", 0.2), "'dropout'", "setting of the DEQ layer", "dropout(rate)", "--dropout");
+    }
+
     @Test
     void strictValueParsing() {
         assertEquals(40, DeqConfigs.fromMap(Map.of("f_max_iter", 40.0)).stop().maxSteps());

@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
@@ -79,6 +80,18 @@ public final class DeqTransformerLM {
      */
     public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, DeqConfig deq,
             long seed, DataType dataType) {
+        return configuration(model, deq, seed, dataType, VariationalDropout.OFF);
+    }
+
+    /**
+     * {@link #configuration(DeqLanguageModelConfig, DeqConfig, long, DataType)} with locked dropout inside
+     * the transformer cell: one mask per training step over (sample, feature), shared by every token,
+     * solver iteration and the backward pass ({@link TransformerCell#dropoutMaskShape}).
+     *
+     * @param dropout the cell's locked dropout; {@link VariationalDropout#OFF} for none
+     */
+    public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, DeqConfig deq,
+            long seed, DataType dataType, VariationalDropout dropout) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(deq, "deq");
         if (deq.precision().computeType() != dataType) {
@@ -97,7 +110,7 @@ public final class DeqTransformerLM {
                         .weightInit(new NormalDistribution(0, INIT_STD)).build(), INPUT)
                 .addLayer(POSITION, new PositionEmbeddingLayer(t, d, seed + 1), EMBED)
                 .addVertex(DEQ, DeqVertex.builder().cell(model.cell()).deq(deq)
-                        .seed(seed + 2).build(), POSITION)
+                        .seed(seed + 2).dropout(dropout.rate()).build(), POSITION)
                 .addLayer(HEAD, new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(d).nOut(model.vocabSize())
                         .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NWC)
                         .weightInit(new NormalDistribution(0, INIT_STD)).biasInit(0).build(), DEQ)
@@ -113,7 +126,13 @@ public final class DeqTransformerLM {
      * @see #configuration
      */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
-        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT),
+        return create(model, gradient, seed, VariationalDropout.OFF);
+    }
+
+    /** {@link #create(DeqLanguageModelConfig, GradientStrategy, long)} with locked dropout inside the cell. */
+    public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed,
+                                          VariationalDropout dropout) {
+        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT, dropout),
                 model.learningRate(), model.weightDecay()));
     }
 

@@ -37,8 +37,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <li>MLP {@code dModel → mlpHidden → dModel} with GELU, or with {@code twoHiddenLayers}
  *     {@code dModel → mlpHidden → mlpHidden → dModel} with a GELU after each hidden layer (the paper's
  *     768→3072→3072→768). GELU is GPT-2's tanh form {@code 0.5·h·(1 + tanh(sqrt(2/π)(h + 0.044715h³)))}.</li>
- * <li>Every linear map has a bias, as in GPT-2. No dropout: the cell is deterministic, as the reversible
- *     backward requires.</li>
+ * <li>Every linear map has a bias, as in GPT-2. No dropout inside: the cell is deterministic, as the
+ *     reversible backward requires; the DEQ layer's locked dropout masks the state entering the cell
+ *     with one mask per training step ({@link #dropoutMaskShape}).</li>
  * </ul>
  * The batch dimension is dynamic; the sequence length T is fixed to {@code contextLength} (the mask is a
  * T×T constant). Shorter sequences can be right-padded: by causality, padding never changes the outputs
@@ -180,6 +181,16 @@ public record TransformerCell(int dModel, int heads, int mlpHidden, int contextL
                     + dModel + "], got " + Arrays.toString(injectionShape));
         }
         return injectionShape.clone();
+    }
+
+    /**
+     * The state is token-first ([batch, T, d]): one mask entry per sample and feature, shared by every
+     * token (torchdeq's {@code VariationalDropout1d} with {@code token_first}), so a dropped feature is
+     * dropped along the whole sequence.
+     */
+    @Override
+    public long[] dropoutMaskShape(long[] stateShape) {
+        return new long[] {stateShape[0], 1, stateShape[2]};
     }
 
     @Override
