@@ -110,7 +110,9 @@ public final class ExecutionCheck {
             p.assign(value);
         });
         v.setInputs(new INDArray[] {x});
-        Nd4j.getRandom().setSeed(seed);
+        if (dropout.isOn()) {
+            Nd4j.getRandom().setSeed(seed);
+        }
         INDArray z = v.doForward(true, LayerWorkspaceMgr.noWorkspaces()).dup();
         if (!Arrays.equals(z.shape(), gz.shape())) {
             throw new ShapeMismatchException("the output gradient has shape " + Arrays.toString(gz.shape())
