@@ -88,7 +88,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
     }
 
     @Override
-    void clear() {
+    void clearSolution() {
         kept.input = null;
     }
 
