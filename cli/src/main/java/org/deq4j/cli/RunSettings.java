@@ -12,6 +12,7 @@ import java.util.TreeSet;
 
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.lm.corpus.Corpora;
 import org.deq4j.lm.corpus.Corpus;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
@@ -36,9 +37,11 @@ import org.deq4j.zoo.model.ZooPreset;
  * @param weightDecay  AdamW's decoupled weight decay
  * @param epochs       epochs the run was started for
  * @param tokenizer    the language model's {@link Tokenizer#named} name; empty for vision
+ * @param jacReg       weight λ of the DEQ layers' Jacobian regularisation ({@code --jac-reg}); 0 for none.
+ *                     Stored only when not 0, so settings of older runs read as 0
  */
 record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional<Path> data, int batchSize, long seed,
-        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer) {
+        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, double jacReg) {
 
     /** The two kinds of run, by the command that trains them. */
     enum Kind {
@@ -73,7 +76,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     }
 
     private static final Set<String> KEYS = Set.of("kind", "preset", "gradient", "data", "batchSize", "seed",
-            "learningRate", "weightDecay", "epochs", "tokenizer");
+            "learningRate", "weightDecay", "epochs", "tokenizer", "jacReg");
 
     /**
      * @throws InvalidConfigException if the preset or tokenizer is unknown for the kind, a language model has
@@ -103,6 +106,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
             throw new InvalidConfigException("learning rate must be positive and finite and weight decay >= 0, got "
                     + learningRate + " and " + weightDecay);
         }
+        JacobianRegularization.of(jacReg);
         data = data.map(Path::toAbsolutePath);
     }
 
@@ -119,6 +123,9 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         m.put("weightDecay", Double.toString(weightDecay));
         m.put("epochs", Integer.toString(epochs));
         tokenizer.ifPresent(t -> m.put("tokenizer", t));
+        if (jacReg != 0) {
+            m.put("jacReg", Double.toString(jacReg));
+        }
         return m;
     }
 
@@ -161,7 +168,8 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
                 GradientStrategy.parse(required(m, "gradient")), Optional.ofNullable(m.get("data")).map(Path::of),
                 Integer.parseInt(required(m, "batchSize")), Long.parseLong(required(m, "seed")),
                 Double.parseDouble(required(m, "learningRate")), Double.parseDouble(required(m, "weightDecay")),
-                Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")));
+                Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")),
+                Double.parseDouble(m.getOrDefault("jacReg", "0")));
     }
 
     private static String required(Map<String, String> m, String key) {
@@ -175,7 +183,12 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     /** This run with another data path (an evaluation on other data). */
     RunSettings withData(Path other) {
         return new RunSettings(kind, preset, gradient, Optional.of(other), batchSize, seed, learningRate, weightDecay,
-                epochs, tokenizer);
+                epochs, tokenizer, jacReg);
+    }
+
+    /** The DEQ layers' Jacobian regularisation: weight {@link #jacReg} on every training step, one probe. */
+    JacobianRegularization jacobian() {
+        return JacobianRegularization.of(jacReg);
     }
 
     /** The zoo preset of a vision run. */

@@ -22,7 +22,7 @@ class RunSettingsTest {
 
     private static RunSettings vision() {
         return new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.PHANTOM,
-                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty());
+                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), 0);
     }
 
     @Test
@@ -31,7 +31,7 @@ class RunSettingsTest {
         assertEquals(v, RunSettings.fromMap(v.toMap()));
         assertEquals(Path.of("data").toAbsolutePath(), v.data().orElseThrow(), "data paths are stored absolute");
         RunSettings lm = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"));
+                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), 0);
         assertEquals(lm, RunSettings.fromMap(lm.toMap()));
         assertEquals(8, lm.languageModel().batchSize());
         assertEquals("bytes", lm.languageModel().tokenizer());
@@ -48,9 +48,22 @@ class RunSettingsTest {
         InvalidConfigException lacks = assertThrows(InvalidConfigException.class, () -> RunSettings.fromMap(missing));
         assertTrue(lacks.getMessage().contains("'seed'"), lacks.getMessage());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.LANGUAGE_MODEL,
-                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(), 0));
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "austen-micro",
-                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(), 0));
+    }
+
+    @Test
+    void jacobianRegularisationIsStoredWhenOnAndReadAsOffWhenAbsent() {
+        RunSettings off = vision();
+        assertTrue(!off.toMap().containsKey("jacReg"), "runs without it store what older runs stored");
+        assertEquals(0.0, RunSettings.fromMap(off.toMap()).jacReg());
+        RunSettings on = new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.REVERSIBLE,
+                Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), 0.5);
+        assertEquals(on, RunSettings.fromMap(on.toMap()));
+        assertEquals(0.5, on.jacobian().weight());
+        assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "fashion-tiny",
+                GradientStrategy.REVERSIBLE, Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), -1));
     }
 
     /** The shipped checkpoints carry their settings; each is refused by the other kind's commands, by name. */

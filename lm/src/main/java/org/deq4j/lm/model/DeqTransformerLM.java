@@ -113,8 +113,18 @@ public final class DeqTransformerLM {
      * @see #configuration
      */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
-        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT),
-                model.learningRate(), model.weightDecay()));
+        return create(model, deqConfig(model, gradient), seed);
+    }
+
+    /**
+     * {@link #create(DeqLanguageModelConfig, GradientStrategy, long)} with the DEQ configured by {@code deq},
+     * usually {@link #deqConfig} edited (Jacobian regularisation, say); its compute type must be float32.
+     *
+     * @throws InvalidConfigException if the DEQ's compute type is not float32
+     */
+    public static ComputationGraph create(DeqLanguageModelConfig model, DeqConfig deq, long seed) {
+        return create(AdamW.apply(configuration(model, deq, seed, DataType.FLOAT), model.learningRate(),
+                model.weightDecay()));
     }
 
     /** The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED}. */

@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deq4j.core.GradientStrategy;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
@@ -94,14 +95,23 @@ public final class ImplicitResNet {
      * @param seed seed of every parameter initialisation
      */
     public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed) {
+        return configuration(preset, gradient, JacobianRegularization.OFF, seed);
+    }
+
+    /**
+     * {@link #configuration(ZooPreset, GradientStrategy, long)} with Jacobian regularisation on every DEQ
+     * (see {@link org.deq4j.core.DeqConfig#jacobian()}).
+     */
+    public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient,
+                                                              JacobianRegularization jacobian, long seed) {
         // NoOp, not DL4J's default Sgd: an architecture must not train with an optimiser nobody chose.
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
                 .updater(new NoOp()).weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Truncate).graphBuilder()
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(preset.imageSize(), preset.imageSize(), preset.inputChannels()));
         String last = switch (preset.architecture()) {
-            case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, seed);
-            case SINGLE_DEQ -> singleDeqBody(b, preset, gradient, seed);
+            case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, jacobian, seed);
+            case SINGLE_DEQ -> singleDeqBody(b, preset, gradient, jacobian, seed);
         };
         b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(preset.classes())
                 .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), last);
@@ -109,7 +119,7 @@ public final class ImplicitResNet {
     }
 
     private static String resNetBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
-                                     GradientStrategy gradient, long seed) {
+                                     GradientStrategy gradient, JacobianRegularization jacobian, long seed) {
         List<ZooPreset.Stage> stages = p.stages();
         int c0 = stages.get(0).channels();
         b.addLayer(STEM, conv(3, p.stemStride(), c0), INPUT)
@@ -122,7 +132,7 @@ public final class ImplicitResNet {
                 x = downsample(b, "down" + i, x, s.channels());
             }
             String deq = "deq" + (i + 1);
-            b.addVertex(deq, deqVertex(p, s, gradient, seed + 1000L * (i + 1)), x);
+            b.addVertex(deq, deqVertex(p, s, gradient, jacobian, seed + 1000L * (i + 1)), x);
             String stage = "stage" + (i + 1);
             b.addVertex(stage, new ElementWiseVertex(ElementWiseVertex.Op.Add), x, deq);
             x = stage;
@@ -144,13 +154,13 @@ public final class ImplicitResNet {
     }
 
     private static String singleDeqBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
-                                        GradientStrategy gradient, long seed) {
+                                        GradientStrategy gradient, JacobianRegularization jacobian, long seed) {
         ZooPreset.Stage s = p.stages().get(0);
         int pool = p.imageSize() / p.stemStride() / 4;
         b.addLayer(STEM, new ConvolutionLayer.Builder(3, 3).stride(p.stemStride(), p.stemStride()).padding(1, 1).nOut(s.channels())
                         .hasBias(true).activation(Activation.IDENTITY).build(), INPUT)
                 .addLayer("stem_gn", new GroupNormLayer(s.channels(), 2, ConvResidualCell.DEFAULT_EPS), STEM)
-                .addVertex("deq1", deqVertex(p, s, gradient, seed + 1000L), "stem_gn")
+                .addVertex("deq1", deqVertex(p, s, gradient, jacobian, seed + 1000L), "stem_gn")
                 .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(pool, pool)
                         .stride(pool, pool).build(), "deq1");
         return "pool";
@@ -161,9 +171,11 @@ public final class ImplicitResNet {
                 .nOut(out).hasBias(false).activation(Activation.IDENTITY).build();
     }
 
-    private static DeqVertex deqVertex(ZooPreset p, ZooPreset.Stage s, GradientStrategy gradient, long seed) {
+    private static DeqVertex deqVertex(ZooPreset p, ZooPreset.Stage s, GradientStrategy gradient,
+                                       JacobianRegularization jacobian, long seed) {
         return DeqVertex.builder().cell(ConvResidualCell.of(s.channels(), s.width()))
-                .deq(gradient.config(s.steps(), p.beta(), p.tol())).seed(seed).build();
+                .deq(gradient.config(s.steps(), p.beta(), p.tol()).toBuilder().jacobian(jacobian).build()).seed(seed)
+                .build();
     }
 
     /** The network's DEQ vertices, in graph order. */
