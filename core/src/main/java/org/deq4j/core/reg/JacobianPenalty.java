@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Gradient. With {@code wᵢ = Jᵀεᵢ}, {@code ∂‖wᵢ‖²/∂φ = 2 d/dh [εᵢᵀ ∂f/∂φ (z* + h·wᵢ)]} at h = 0 for
  * φ = x or θ: the directional derivative of the cell's VJP along {@code wᵢ}. ND4J 1.0.0-M2.1 has no
- * second-order autodiff (SameDiff cannot differentiate a gradient graph), so {@link #gradients} takes
+ * second-order autodiff (differentiating SameDiff's gradient function again fails), so {@link #gradients} takes
  * that derivative by a 4-point central difference of exact VJPs, {@code [g(−2h) − 8g(−h) + 8g(h) − g(2h)] / 12h},
  * whose error is O(h⁴): the only approximation here. Each sample's direction is normalised to unit
  * RMS (the scale moves into its probe, the VJP being linear in it) and {@code h = ε_mach^{1/5} ·

@@ -8,8 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.deq4j.core.Deq;
+import org.deq4j.core.DeqConfig;
+import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.cell.TanhMlpCell;
 import org.deq4j.core.check.FiniteDifferences;
+import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.state.State;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -165,6 +169,23 @@ class JacobianPenaltyTest {
         long applied = first.stream().filter(v -> v >= 0).count();
         assertTrue(applied > 60 && applied < 140, "applied on " + applied + " of 200 steps at frequency 0.5");
         assertTrue(draws(JacobianRegularization.of(0.5), cell, z, x, 21).stream().allMatch(v -> v >= 0));
+    }
+
+    /** The core API's entry point: the configured penalty at a solution's fixed point, in the compute type. */
+    @Test
+    void deqGivesThePenaltyAtItsSolution() {
+        TanhMlpCell cell = cell(DataType.DOUBLE);
+        State x = randn(2, BATCH, INPUT);
+        Deq deq = Deq.of(DeqConfig.builder().precision(PrecisionPolicy.DOUBLE).maxSteps(6)
+                .jacobian(JacobianRegularization.of(LAMBDA)).build());
+        DeqSolution solution = deq.solve(cell, x);
+        JacobianPenalty p = deq.jacobianPenalty(cell, x, solution, Nd4j.getRandomFactory().getNewRandomInstance(4))
+                .orElseThrow();
+        List<State> probes = JacobianPenalty.gaussianProbes(solution.z(), 1, Nd4j.getRandomFactory()
+                .getNewRandomInstance(4));
+        assertEquals(JacobianPenalty.estimate(cell, solution.z(), x, probes).value(), p.value(), 0.0);
+        assertFalse(Deq.reversible(0.8, 4).jacobianPenalty(cell, x, solution, Nd4j.getRandom()).isPresent(),
+                "a configuration without it gives none");
     }
 
     /** The penalty of each of 200 steps, -1 where the step skipped it. */
