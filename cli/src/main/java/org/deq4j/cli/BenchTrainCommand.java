@@ -12,15 +12,14 @@ import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.cli.bench.TrainBenchmark;
 import org.deq4j.core.GradientStrategy;
-import org.deq4j.core.cell.VariationalDropout;
-import org.deq4j.core.GradientStrategy;
-import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.lm.corpus.Split;
 import org.deq4j.lm.corpus.SplitTokens;
 import org.deq4j.lm.corpus.TokenizedCorpus;
 import org.deq4j.lm.corpus.WindowDataSetIterator;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.train.AdamW;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
@@ -66,6 +65,10 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed (default: 42).")
     private long seed = 42;
 
+    @Option(names = "--jac-reg", description = "Weight of the DEQ layers' Jacobian regularisation, as train"
+            + " --jac-reg (default: 0, none).")
+    private Double jacReg;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     private boolean json;
 
@@ -77,6 +80,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (batchSize != null && batchSize < 1) {
             throw new ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
         }
+        Limits.weight(spec.commandLine(), "--jac-reg", jacReg);
         boolean lm = DeqLanguageModelConfig.presetNames().contains(preset);
         if (!lm && !ZooPreset.names().contains(preset)) {
             throw new ParameterException(spec.commandLine(), "unknown preset '" + preset + "'; zoo presets "
@@ -87,6 +91,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         out.put("date", Instant.now().toString());
         out.put("preset", preset);
         out.put("gradient", gradient);
+        out.put("jacReg", jacReg != null ? jacReg : 0.0);
         out.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "(ND4J default)"));
         TrainBenchmark.Result r = lm ? languageModel(out) : vision(out);
         String unit = lm ? "tokens" : "examples";
@@ -101,12 +106,17 @@ final class BenchTrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private DeqStabilisers stabilisers() {
+        return DeqStabilisers.NONE.withJacobian(JacobianRegularization.of(jacReg != null ? jacReg : 0));
+    }
+
     private TrainBenchmark.Result vision(Map<String, Object> out) {
         ZooPreset p = ZooPreset.named(preset);
         int batch = batchSize != null ? batchSize : 64;
         DataSplits splits = ZooData.load(p.dataset(), Optional.ofNullable(data));
         ComputationGraph net = ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p,
-                GradientStrategy.parse(gradient), seed), p.learningRate(), AdamW.DEFAULT_WEIGHT_DECAY));
+                GradientStrategy.parse(gradient), seed, stabilisers()),
+                p.learningRate(), AdamW.DEFAULT_WEIGHT_DECAY));
         out.put("batchSize", batch);
         out.put("data", splits.location());
         out.put("parameters", net.params().length());
@@ -119,14 +129,15 @@ final class BenchTrainCommand implements Callable<Integer> {
         DeqLanguageModelConfig base = DeqLanguageModelConfig.preset(preset);
         RunSettings run = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : base.batchSize(), seed, base.learningRate(),
-                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), VariationalDropout.OFF);
+                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), stabilisers().dropout(),
+                stabilisers().jacobian().weight());
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
         WindowDataSetIterator it = WindowDataSetIterator.builder(train.windows(model.contextLength()), model.vocabSize())
                 .batchSize(model.batchSize()).seed(seed).shuffle(true).build();
         it.setPreProcessor(DeqTransformerLM.labelsPreProcessor());
-        ComputationGraph net = DeqTransformerLM.create(model, run.gradient(), seed);
+        ComputationGraph net = DeqTransformerLM.create(model, run.gradient(), seed, run.stabilisers());
         out.put("batchSize", model.batchSize());
         out.put("contextLength", model.contextLength());
         out.put("data", corpus.corpusName());

@@ -26,4 +26,16 @@ final class Limits {
             throw new ParameterException(cl, option + " must be 0 (all) or more, got " + value);
         }
     }
+
+    /**
+     * Checks an optional weight (0 meaning off).
+     *
+     * @param value the option's value, or null when it was not given
+     * @throws ParameterException if it was given and is negative, NaN or infinite
+     */
+    static void weight(CommandLine cl, String option, Double value) {
+        if (value != null && !(value >= 0 && Double.isFinite(value))) {
+            throw new ParameterException(cl, option + " must be >= 0 and finite (0 = off), got " + value);
+        }
+    }
 }

@@ -29,6 +29,7 @@ import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
@@ -90,6 +91,10 @@ final class LmTrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", paramLabel = "RATE", description = DropoutOption.DESCRIPTION)
     private Double dropout;
 
+    @Option(names = "--jac-reg", description = "Weight of the DEQ layer's Jacobian regularisation (Hutchinson"
+            + " estimate of ||df/dz||_F^2 per state scalar, one probe, every step); 0 for none (default: 0).")
+    private Double jacReg;
+
     @Option(names = "--time-budget", description = "Training wall-clock budget, e.g. 10m, 90s, 2h (default: "
             + DEFAULT_BUDGET_MINUTES + "m; 0 for none).", defaultValue = DEFAULT_BUDGET_MINUTES + "m")
     private String timeBudget;
@@ -121,9 +126,10 @@ final class LmTrainCommand implements Callable<Integer> {
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
         Limits.notNegative(spec.commandLine(), "--eval-windows", evalWindows);
-        if (resume != null && dropout != null) {
-            throw new ParameterException(spec.commandLine(), "--resume continues the run with the dropout stored in its"
-                    + " checkpoint; --dropout cannot change it");
+        Limits.weight(spec.commandLine(), "--jac-reg", jacReg);
+        if (resume != null && (dropout != null || jacReg != null)) {
+            throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in its"
+                    + " checkpoint; --dropout and --jac-reg cannot change them");
         }
         RunSettings run = resume != null ? RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.LANGUAGE_MODEL)
                 : newRun();
@@ -135,8 +141,9 @@ final class LmTrainCommand implements Callable<Integer> {
         SplitTokens scored = evalWindows > 0 ? LanguageModelEvaluator.prefix(validation, model.contextLength(), evalWindows)
                 : validation;
         console.printf(Locale.ROOT, "model %s: %,d parameters (T %d, d %d, %d heads, MLP %d, beta %.2f, %d steps, tol %.0e),"
-                        + " gradient %s%n", model.name(), model.parameterCount(), model.contextLength(), model.dModel(),
-                model.heads(), model.mlpHidden(), model.beta(), model.maxSteps(), model.tol(), run.gradient().id());
+                        + " gradient %s%s%n", model.name(), model.parameterCount(), model.contextLength(), model.dModel(),
+                model.heads(), model.mlpHidden(), model.beta(), model.maxSteps(), model.tol(), run.gradient().id(),
+                run.jacReg() > 0 ? ", Jacobian regularisation " + run.jacReg() : "");
         console.printf("data %s, tokenizer %s; %s; %s%n", corpus.corpusName(), corpus.tokenizerName(), LmRuns.describe(train),
                 LmRuns.describe(validation));
         console.flush();
@@ -150,7 +157,8 @@ final class LmTrainCommand implements Callable<Integer> {
             b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
-                    .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
+                    .stepStats(g -> StepStatsSource.of(DeqStatsSource.lastStepCellEvaluations(g),
+                            DeqStatsSource.lastStepJacobianPenalty(g)))
                     .throughput("tokens", ds -> ds.getLabels().length())
                     .progress(System.out, progress);
             if (maxSteps != null) {
@@ -163,7 +171,8 @@ final class LmTrainCommand implements Callable<Integer> {
         if (resume != null) {
             trainer = Trainer.resume(config);
         } else {
-            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed(), run.dropout()), config);
+            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed(), run.stabilisers()),
+                    config);
         }
         long stepsBefore = trainer.step();
         long fitStart = System.nanoTime();
@@ -222,6 +231,7 @@ final class LmTrainCommand implements Callable<Integer> {
         return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : p.batchSize(), seed, p.learningRate(),
                 p.weightDecay(), epochs != null ? epochs : p.epochs(),
-                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()), DropoutOption.parse(spec.commandLine(), dropout));
+                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()), DropoutOption.parse(spec.commandLine(), dropout),
+                jacReg != null ? jacReg : 0);
     }
 }

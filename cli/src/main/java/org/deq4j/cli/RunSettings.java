@@ -13,12 +13,14 @@ import java.util.TreeSet;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.lm.corpus.Corpora;
 import org.deq4j.lm.corpus.Corpus;
 import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.token.Tokenizer;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointException;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.zoo.model.ZooPreset;
 
 /**
@@ -39,9 +41,12 @@ import org.deq4j.zoo.model.ZooPreset;
  * @param tokenizer    the language model's {@link Tokenizer#named} name; empty for vision
  * @param dropout      locked dropout inside the DEQ cells ({@code --dropout}); stored only when on, so
  *                     checkpoints written before the setting read as "off"
+ * @param jacReg       weight λ of the DEQ layers' Jacobian regularisation ({@code --jac-reg}); 0 for none.
+ *                     Stored only when not 0, so settings of older runs read as 0
  */
 record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional<Path> data, int batchSize, long seed,
-        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, VariationalDropout dropout) {
+        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, VariationalDropout dropout,
+        double jacReg) {
 
     /** The two kinds of run, by the command that trains them. */
     enum Kind {
@@ -76,7 +81,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     }
 
     private static final Set<String> KEYS = Set.of("kind", "preset", "gradient", "data", "batchSize", "seed",
-            "learningRate", "weightDecay", "epochs", "tokenizer", "dropout");
+            "learningRate", "weightDecay", "epochs", "tokenizer", "dropout", "jacReg");
 
     /**
      * @throws InvalidConfigException if the preset or tokenizer is unknown for the kind, a language model has
@@ -107,6 +112,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
             throw new InvalidConfigException("learning rate must be positive and finite and weight decay >= 0, got "
                     + learningRate + " and " + weightDecay);
         }
+        JacobianRegularization.of(jacReg);
         data = data.map(Path::toAbsolutePath);
     }
 
@@ -125,6 +131,9 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         tokenizer.ifPresent(t -> m.put("tokenizer", t));
         if (dropout.isOn()) {
             m.put("dropout", Double.toString(dropout.rate()));
+        }
+        if (jacReg != 0) {
+            m.put("jacReg", Double.toString(jacReg));
         }
         return m;
     }
@@ -169,7 +178,8 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
                 Integer.parseInt(required(m, "batchSize")), Long.parseLong(required(m, "seed")),
                 Double.parseDouble(required(m, "learningRate")), Double.parseDouble(required(m, "weightDecay")),
                 Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")),
-                new VariationalDropout(Double.parseDouble(m.getOrDefault("dropout", "0"))));
+                new VariationalDropout(Double.parseDouble(m.getOrDefault("dropout", "0"))),
+                Double.parseDouble(m.getOrDefault("jacReg", "0")));
     }
 
     private static String required(Map<String, String> m, String key) {
@@ -183,7 +193,12 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     /** This run with another data path (an evaluation on other data). */
     RunSettings withData(Path other) {
         return new RunSettings(kind, preset, gradient, Optional.of(other), batchSize, seed, learningRate, weightDecay,
-                epochs, tokenizer, dropout);
+                epochs, tokenizer, dropout, jacReg);
+    }
+
+    /** The DEQ layers' stabilisers: {@link #dropout} and Jacobian regularisation of weight {@link #jacReg}. */
+    DeqStabilisers stabilisers() {
+        return new DeqStabilisers(dropout, JacobianRegularization.of(jacReg));
     }
 
     /** The zoo preset of a vision run. */

@@ -18,6 +18,7 @@ import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
@@ -81,6 +82,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", paramLabel = "RATE", description = DropoutOption.DESCRIPTION)
     private Double dropout;
 
+    @Option(names = "--jac-reg", description = "Weight of the DEQ layers' Jacobian regularisation (Hutchinson"
+            + " estimate of ||df/dz||_F^2 per state scalar, one probe, every step); 0 for none (default: 0).")
+    private Double jacReg;
+
     @Option(names = "--time-budget", description = "Stop cleanly (with a checkpoint) after this long, e.g. 90s,"
             + " 14m, 2h; 0 for none (default: none).")
     private String timeBudget;
@@ -116,7 +121,8 @@ final class TrainCommand implements Callable<Integer> {
                 .maxEpochs(maxEpochs)
                 .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
-                .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
+                .stepStats(g -> StepStatsSource.of(DeqStatsSource.lastStepCellEvaluations(g),
+                        DeqStatsSource.lastStepJacobianPenalty(g)))
                 .runSettings(run.toMap())
                 .progress(System.out, progress);
         budget.ifPresent(cb::timeBudget);
@@ -128,10 +134,11 @@ final class TrainCommand implements Callable<Integer> {
         DataSplits splits = ZooData.load(p.dataset(), run.data());
         Trainer trainer = resume != null ? Trainer.resume(config)
                 : Trainer.create(ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p, run.gradient(),
-                        run.seed(), run.dropout()), run.learningRate(), run.weightDecay())), config);
-        msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s, %s (%d training, %d test images), batch %d,"
+                        run.seed(), run.stabilisers()), run.learningRate(), run.weightDecay())), config);
+        msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s%s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
-                trainer.graph().params().length(), run.gradient().id(), splits.location(),
+                trainer.graph().params().length(), run.gradient().id(),
+                run.jacReg() > 0 ? ", Jacobian regularisation " + run.jacReg() : "", splits.location(),
                 splits.train().size(), splits.test().size(), run.batchSize(), dir);
         msg.flush();
         long start = System.nanoTime();
@@ -159,6 +166,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--weight-decay must be >= 0 and finite, got "
                     + weightDecay);
         }
+        Limits.weight(spec.commandLine(), "--jac-reg", jacReg);
         ZooPreset p = ZooPreset.named(preset != null ? preset : ZooPreset.FASHION_CPU.name());
         return new RunSettings(RunSettings.Kind.VISION, p.name(),
                 GradientStrategy.parse(gradient != null ? gradient : GradientStrategy.REVERSIBLE.id()),
@@ -166,7 +174,7 @@ final class TrainCommand implements Callable<Integer> {
                 seed != null ? seed : 42L, lr != null ? lr : p.learningRate(),
                 weightDecay != null ? weightDecay : AdamW.DEFAULT_WEIGHT_DECAY,
                 positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty(),
-                DropoutOption.parse(spec.commandLine(), dropout));
+                DropoutOption.parse(spec.commandLine(), dropout), jacReg != null ? jacReg : 0);
     }
 
     private Path outputDir(ZooPreset p) {
@@ -190,6 +198,7 @@ final class TrainCommand implements Callable<Integer> {
         addIfSet(given, "--lr", lr);
         addIfSet(given, "--weight-decay", weightDecay);
         addIfSet(given, "--dropout", dropout);
+        addIfSet(given, "--jac-reg", jacReg);
         addIfSet(given, "--out", out);
         if (!given.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in"

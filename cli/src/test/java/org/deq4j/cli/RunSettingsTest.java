@@ -23,7 +23,7 @@ class RunSettingsTest {
 
     private static RunSettings vision() {
         return new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.PHANTOM,
-                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF);
+                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF, 0);
     }
 
     @Test
@@ -32,7 +32,7 @@ class RunSettingsTest {
         assertEquals(v, RunSettings.fromMap(v.toMap()));
         assertEquals(Path.of("data").toAbsolutePath(), v.data().orElseThrow(), "data paths are stored absolute");
         RunSettings lm = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), new VariationalDropout(0.15));
+                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), new VariationalDropout(0.15), 0);
         assertEquals(lm, RunSettings.fromMap(lm.toMap()));
         assertEquals("0.15", lm.toMap().get("dropout"));
         assertTrue(!v.toMap().containsKey("dropout"), "off is not stored: older checkpoints read the same");
@@ -52,10 +52,24 @@ class RunSettingsTest {
         assertTrue(lacks.getMessage().contains("'seed'"), lacks.getMessage());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.LANGUAGE_MODEL,
                 "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
-                VariationalDropout.OFF));
+                VariationalDropout.OFF, 0));
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "austen-micro",
                 GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
-                VariationalDropout.OFF));
+                VariationalDropout.OFF, 0));
+    }
+
+    @Test
+    void jacobianRegularisationIsStoredWhenOnAndReadAsOffWhenAbsent() {
+        RunSettings off = vision();
+        assertTrue(!off.toMap().containsKey("jacReg"), "runs without it store what older runs stored");
+        assertEquals(0.0, RunSettings.fromMap(off.toMap()).jacReg());
+        RunSettings on = new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.REVERSIBLE,
+                Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF, 0.5);
+        assertEquals(on, RunSettings.fromMap(on.toMap()));
+        assertEquals(0.5, on.stabilisers().jacobian().weight());
+        assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "fashion-tiny",
+                GradientStrategy.REVERSIBLE, Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(),
+                VariationalDropout.OFF, -1));
     }
 
     /** The shipped checkpoints carry their settings; each is refused by the other kind's commands, by name. */

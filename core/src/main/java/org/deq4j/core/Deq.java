@@ -1,14 +1,18 @@
 package org.deq4j.core;
 
 import java.util.Objects;
+import java.util.Optional;
 
 import org.deq4j.core.adjoint.DeqSolution;
 import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.cell.Cell;
+import org.deq4j.core.reg.JacobianPenalty;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.state.State;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
 
 /**
  * A DEQ layer's solve-and-differentiate entry point: {@code z* = f(z*, x)} from {@code z0 = 0} with
@@ -19,6 +23,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * DeqSolution sol = deq.solve(cell, x);          // sol.z(): the fixed point, sol.stats(): per-sample stats
  * DeqGradients g = sol.backward(dLdz);           // g.gx(), g.gParams()
  * FixedPoint p = deq.infer(cell, x);             // no gradient: the same z*, nothing kept
+ *
+ * // with Jacobian regularisation in the configuration, on a training step:
+ * Optional<JacobianPenalty> r = deq.jacobianPenalty(cell, x, sol, rng);
+ * // loss += r.value() · λ; gradients += r.gradients(λ) (added to g.gx() and g.gParams())
  * }</pre>
  *
  * Instances are immutable and may be shared between threads; each solve is independent.
@@ -91,6 +99,19 @@ public final class Deq {
         requireSameBatch(x, z0);
         return FixedPoint.solve(config.precision().wrap(cell), x, z0.castTo(config.precision().stateType()),
                 config.solver(), config.stop());
+    }
+
+    /**
+     * For one training step: the configuration's Jacobian penalty at {@code solution}'s fixed point
+     * ({@link org.deq4j.core.reg.JacobianRegularization#sample}: applied with its frequency, probes
+     * from {@code rng}), with z* and x cast to the precision's compute type, the type the cell runs
+     * in. Empty when the configuration has no regularisation or this step skips it. The caller adds
+     * {@code λ·R} to its loss and {@link JacobianPenalty#gradients gradients(λ)} to the solution's
+     * gradients (the injection gradient comes in the compute type).
+     */
+    public Optional<JacobianPenalty> jacobianPenalty(Cell cell, State x, DeqSolution solution, Random rng) {
+        DataType compute = config.precision().computeType();
+        return config.jacobian().sample(cell, solution.z().castTo(compute), x.castTo(compute), rng);
     }
 
     private static void requireSameBatch(State x, State z0) {

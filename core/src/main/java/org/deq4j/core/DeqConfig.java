@@ -5,6 +5,7 @@ import java.util.Objects;
 import org.deq4j.core.adjoint.Adjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
 import org.deq4j.core.solver.StopCriterion;
@@ -12,7 +13,7 @@ import org.deq4j.core.solver.StopMode;
 
 /**
  * The complete, validated configuration of a DEQ layer: forward solver, gradient strategy
- * (adjoint), stopping rule and precision policy. The solver/adjoint pairing is checked on
+ * (adjoint), stopping rule, precision policy and training regularisation. The solver/adjoint pairing is checked on
  * construction. Build one with {@link #builder()}, or from torchdeq-style keys with
  * {@code org.deq4j.core.config.DeqConfigs.fromMap}.
  *
@@ -20,15 +21,24 @@ import org.deq4j.core.solver.StopMode;
  * @param adjoint   gradient strategy; must be able to differentiate {@code solver}
  * @param stop      forward budget and tolerance
  * @param precision state and compute data types
+ * @param jacobian  Jacobian regularisation applied by DEQ layers on training steps;
+ *                  {@link JacobianRegularization#OFF} by default
  */
-public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision) {
+public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision,
+        JacobianRegularization jacobian) {
 
     public DeqConfig {
         Objects.requireNonNull(solver, "solver");
         Objects.requireNonNull(adjoint, "adjoint");
         Objects.requireNonNull(stop, "stop");
         Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(jacobian, "jacobian");
         adjoint.requireCompatible(solver);
+    }
+
+    /** A configuration without Jacobian regularisation. */
+    public DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision) {
+        this(solver, adjoint, stop, precision, JacobianRegularization.OFF);
     }
 
     /** A builder starting from the RevDEQ vision defaults (see {@link Builder}). */
@@ -39,13 +49,13 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder().solver(solver).adjoint(adjoint).maxSteps(stop.maxSteps()).tol(stop.tol())
-                .stopMode(stop.mode()).precision(precision);
+                .stopMode(stop.mode()).precision(precision).jacobian(jacobian);
     }
 
     /**
      * Builder of {@link DeqConfig}. Defaults are the RevDEQ paper's vision settings: reversible
      * solver with β = 0.8, reversible adjoint, 4 steps, relative tolerance 1e-6, float64 state with
-     * a float32 cell.
+     * a float32 cell, no Jacobian regularisation.
      */
     public static final class Builder {
         private Solver<?> solver = new ReversibleSolver(0.8);
@@ -54,6 +64,7 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
         private double tol = 1e-6;
         private StopMode stopMode = StopMode.RELATIVE;
         private PrecisionPolicy precision = PrecisionPolicy.MIXED;
+        private JacobianRegularization jacobian = JacobianRegularization.OFF;
 
         private Builder() {
         }
@@ -88,12 +99,18 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
             return this;
         }
 
+        /** Jacobian regularisation on training steps; {@link JacobianRegularization#OFF} switches it off. */
+        public Builder jacobian(JacobianRegularization jacobian) {
+            this.jacobian = jacobian;
+            return this;
+        }
+
         /**
          * @throws InvalidConfigException if a value is out of range or the adjoint cannot
          *         differentiate the solver
          */
         public DeqConfig build() {
-            return new DeqConfig(solver, adjoint, new StopCriterion(maxSteps, tol, stopMode), precision);
+            return new DeqConfig(solver, adjoint, new StopCriterion(maxSteps, tol, stopMode), precision, jacobian);
         }
     }
 }

@@ -6,6 +6,7 @@ import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
 import org.deq4j.core.adjoint.UnrolledAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
+import org.deq4j.core.reg.JacobianRegularization
 import org.deq4j.core.solver.AndersonSolver
 import org.deq4j.core.solver.BroydenSolver
 import org.deq4j.core.solver.FixedPointSolver
@@ -26,6 +27,7 @@ annotation class DeqDsl
  *     adjoint = Adjoints.reversible
  *     maxSteps = 4
  *     tol = 1e-3
+ *     jacobianRegularization(weight = 1.0, frequency = 0.5)
  * }
  * val phantom = deqConfig {
  *     startFrom(GradientStrategy.PHANTOM.config(4, 0.5, 1e-3))
@@ -63,6 +65,14 @@ open class DeqConfigSpec {
     /** State and compute data types; in a DL4J layer the compute type must be the network's data type. */
     var precision: PrecisionPolicy = DEFAULTS.precision()
 
+    /** Jacobian regularisation on training steps; off by default. See also [jacobianRegularization]. */
+    var jacobian: JacobianRegularization = DEFAULTS.jacobian()
+
+    /** Switches Jacobian regularisation on: weight λ > 0, per-step probability, Hutchinson probes per estimate. */
+    fun jacobianRegularization(weight: Double, frequency: Double = 1.0, probes: Int = 1) {
+        jacobian = JacobianRegularization(weight, frequency, probes)
+    }
+
     /** Chooses the solver: `solver { reversible(beta = 0.5) }`, `solver { anderson(m = 5) }`, ... */
     fun solver(choose: Solvers.() -> Solver<*>) {
         solver = Solvers.choose()
@@ -76,6 +86,7 @@ open class DeqConfigSpec {
         tol = config.stop().tol()
         stopMode = config.stop().mode()
         precision = config.precision()
+        jacobian = config.jacobian()
     }
 
     /**
@@ -84,7 +95,7 @@ open class DeqConfigSpec {
      * @throws InvalidConfigException as [deqConfig] does
      */
     fun toConfig(): DeqConfig = DeqConfig.builder().solver(solver).adjoint(adjoint).maxSteps(maxSteps).tol(tol)
-        .stopMode(stopMode).precision(precision).build()
+        .stopMode(stopMode).precision(precision).jacobian(jacobian).build()
 
     private companion object {
         val DEFAULTS: DeqConfig = DeqConfig.builder().build()

@@ -3,6 +3,7 @@ package org.deq4j.core
 import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
+import org.deq4j.core.reg.JacobianRegularization
 import org.deq4j.core.solver.AndersonSolver
 import org.deq4j.core.solver.FixedPointSolver
 import org.deq4j.core.solver.ReversibleSolver
@@ -29,15 +30,23 @@ class DeqConfigDslTest {
             tol = 1e-3
             stopMode = StopMode.ABSOLUTE
             precision = PrecisionPolicy.DOUBLE
+            jacobianRegularization(weight = 2.0, frequency = 0.5, probes = 3)
         }
         val java = DeqConfig.builder().solver(ReversibleSolver(0.5)).adjoint(ReversibleAdjoint()).maxSteps(6)
-            .tol(1e-3).stopMode(StopMode.ABSOLUTE).precision(PrecisionPolicy.DOUBLE).build()
+            .tol(1e-3).stopMode(StopMode.ABSOLUTE).precision(PrecisionPolicy.DOUBLE)
+            .jacobian(JacobianRegularization(2.0, 0.5, 3)).build()
         assertEquals(java, config)
         val anderson = deqConfig {
             solver { anderson(m = 3) }
             adjoint = Adjoints.implicit(maxSteps = 20)
         }
         assertEquals(3, (anderson.solver() as AndersonSolver).m())
+    }
+
+    @Test
+    fun aJacobianWeightOutOfRangeIsRejected() {
+        val e = assertThrows<InvalidConfigException> { deqConfig { jacobianRegularization(weight = -1.0) } }
+        assertTrue(e.message!!.contains("jac_loss_weight"), e.message)
     }
 
     @Test

@@ -15,9 +15,17 @@ package org.deq4j.train;
  * @param cellEvals  cell evaluations of the step, from the {@link StepStatsSource}
  * @param heapBytes  {@link MemoryUsage#heap()} after the step
  * @param rssBytes  {@link MemoryUsage#rss()} after the step
+ * @param jacPenalty the Jacobian-regularisation term {@code λ·R} the step added to the loss (not part of
+ *                   {@code loss}), from the {@link StepStatsSource}; NaN when the step applied none
  */
 public record MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
-        double cellEvals, long heapBytes, long rssBytes) {
+        double cellEvals, long heapBytes, long rssBytes, double jacPenalty) {
+
+    /** A row without a Jacobian penalty. */
+    public MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
+            double cellEvals, long heapBytes, long rssBytes) {
+        this(kind, step, epoch, loss, lr, metric, throughput, cellEvals, heapBytes, rssBytes, Double.NaN);
+    }
 
     /** Row kinds. */
     public enum Kind {

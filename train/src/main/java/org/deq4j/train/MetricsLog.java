@@ -12,13 +12,17 @@ import org.deq4j.core.DeqException;
 /**
  * The rows of a training run and their CSV form.
  *
- * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,rss_mb},
+ * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,rss_mb,jac_penalty},
  * e.g. {@code accuracy} and {@code examples_per_s}; kind is {@code train} or {@code eval}; unknown
- * values are empty. Doubles are written with {@link Double#toString} precision so the log a
+ * values are empty. Logs written before the {@code jac_penalty} column existed (ten columns) read
+ * back with an empty penalty. Doubles are written with {@link Double#toString} precision so the log a
  * checkpoint carries reads back unchanged; memory is in MiB with three decimals (read back to within
  * a KiB). Not thread-safe.
  */
 public final class MetricsLog {
+    private static final int COLUMNS = 11;
+    /** Before the jac_penalty column. */
+    private static final int LEGACY_COLUMNS = 10;
 
     private final String metricName;
     private final String unit;
@@ -35,7 +39,8 @@ public final class MetricsLog {
 
     /** The CSV header line (without line break). */
     public String header() {
-        return "kind,step,epoch,loss,lr," + metricName + "," + unit + "_per_s,cell_evals_per_step,heap_mb,rss_mb";
+        return "kind,step,epoch,loss,lr," + metricName + "," + unit + "_per_s,cell_evals_per_step,heap_mb,rss_mb,"
+                + "jac_penalty";
     }
 
     /** Name of the metric column. */
@@ -72,7 +77,7 @@ public final class MetricsLog {
     public static String csvLine(MetricRow r) {
         return String.join(",", r.kind().name().toLowerCase(Locale.ROOT), Long.toString(r.step()),
                 Integer.toString(r.epoch()), cell(r.loss()), cell(r.lr()), cell(r.metric()), cell(r.throughput()),
-                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.rssBytes()));
+                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.rssBytes()), cell(r.jacPenalty()));
     }
 
     /**
@@ -83,7 +88,8 @@ public final class MetricsLog {
     public static MetricsLog readCsv(BufferedReader in) throws IOException {
         String header = in.readLine();
         String[] h = header == null ? new String[0] : header.split(",", -1);
-        if (h.length != 10 || !h[0].equals("kind") || !h[6].endsWith("_per_s")) {
+        int columns = h.length;
+        if ((columns != LEGACY_COLUMNS && columns != COLUMNS) || !h[0].equals("kind") || !h[6].endsWith("_per_s")) {
             throw new DeqException("metrics CSV has an unexpected header: " + header);
         }
         MetricsLog log = new MetricsLog(h[5], h[6].substring(0, h[6].length() - "_per_s".length()));
@@ -93,12 +99,12 @@ public final class MetricsLog {
             number++;
             String[] c = line.split(",", -1);
             try {
-                if (c.length != 10) {
-                    throw new IllegalArgumentException(c.length + " cells instead of 10");
+                if (c.length != columns) {
+                    throw new IllegalArgumentException(c.length + " cells instead of " + columns);
                 }
                 log.add(new MetricRow(MetricRow.Kind.valueOf(c[0].toUpperCase(Locale.ROOT)), Long.parseLong(c[1]),
                         Integer.parseInt(c[2]), parse(c[3]), parse(c[4]), parse(c[5]), parse(c[6]), parse(c[7]),
-                        bytes(c[8]), bytes(c[9])));
+                        bytes(c[8]), bytes(c[9]), columns == COLUMNS ? parse(c[10]) : Double.NaN));
             } catch (IllegalArgumentException e) {
                 throw new DeqException("metrics CSV line " + number + " is malformed (" + e.getMessage() + "): " + line);
             }

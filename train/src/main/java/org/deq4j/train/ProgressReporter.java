@@ -66,6 +66,9 @@ final class ProgressReporter {
         if (!Double.isNaN(row.cellEvals())) {
             s.append(String.format(Locale.ROOT, " evals/step %.1f", row.cellEvals()));
         }
+        if (!Double.isNaN(row.jacPenalty())) {
+            s.append(String.format(Locale.ROOT, " jac %.3e", row.jacPenalty()));
+        }
         s.append(String.format(Locale.ROOT, " heap %dM rss %dM", memory.heap() >> 20, memory.rss() >> 20));
         if (mode == ProgressMode.TERMINAL) {
             int pad = Math.max(0, lastLength - s.length());

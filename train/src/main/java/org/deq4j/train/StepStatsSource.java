@@ -1,6 +1,7 @@
 package org.deq4j.train;
 
 import java.util.OptionalDouble;
+import java.util.function.Supplier;
 
 /**
  * Per-step statistics a model can expose to the {@link Trainer} for reporting, e.g. the solver work
@@ -19,4 +20,29 @@ public interface StepStatsSource {
      * the model's DEQ layers; averaged over samples when samples stop at different iterations.
      */
     OptionalDouble cellEvaluationsLastStep();
+
+    /**
+     * The regularisation term the last training step added to the loss on top of the network's
+     * score, e.g. the Jacobian penalty {@code λ·R} of its DEQ layers
+     * ({@code DeqStatsSource.lastStepJacobianPenalty}); empty when it added none. The default
+     * knows none.
+     */
+    default OptionalDouble jacobianPenaltyLastStep() {
+        return OptionalDouble.empty();
+    }
+
+    /** A source of both statistics from two suppliers. */
+    static StepStatsSource of(Supplier<OptionalDouble> cellEvaluations, Supplier<OptionalDouble> jacobianPenalty) {
+        return new StepStatsSource() {
+            @Override
+            public OptionalDouble cellEvaluationsLastStep() {
+                return cellEvaluations.get();
+            }
+
+            @Override
+            public OptionalDouble jacobianPenaltyLastStep() {
+                return jacobianPenalty.get();
+            }
+        };
+    }
 }

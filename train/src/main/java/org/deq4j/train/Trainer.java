@@ -272,9 +272,10 @@ public final class Trainer {
         trainingNanos += nanos;
         double throughput = config.itemsPerBatch().applyAsLong(batch) / (nanos * 1e-9);
         double evals = stepStats.cellEvaluationsLastStep().orElse(Double.NaN);
+        double jacPenalty = stepStats.jacobianPenaltyLastStep().orElse(Double.NaN);
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.TRAIN, step, epoch, loss, lr, metricValue, throughput, evals,
-                memory.heap(), memory.rss());
+                memory.heap(), memory.rss(), jacPenalty);
         log.add(row);
         return row;
     }

@@ -126,7 +126,8 @@ class TrainerTest {
         }
 
         List<String> csv = Files.readAllLines(dir.resolve(TrainerConfig.CSV_NAME));
-        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,rss_mb", csv.get(0));
+        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,rss_mb,jac_penalty",
+                csv.get(0));
         assertEquals(1 + 36 + 6, csv.size());
         String[] row1 = csv.get(1).split(",", -1);
         assertEquals("train", row1[0]);

@@ -37,7 +37,10 @@ public enum ConfigKey {
     DRIFT_THRESHOLD("drift_threshold", "adjoint 'reversible'"),
     DRIFT_ACTION("drift_action", "adjoint 'reversible'"),
     STATE_DTYPE("state_dtype", "any configuration"),
-    COMPUTE_DTYPE("compute_dtype", "any configuration");
+    COMPUTE_DTYPE("compute_dtype", "any configuration"),
+    JAC_LOSS_WEIGHT("jac_loss_weight", "any configuration"),
+    JAC_LOSS_FREQ("jac_loss_freq", "jac_loss_weight > 0"),
+    JAC_LOSS_PROBES("jac_loss_probes", "jac_loss_weight > 0");
 
     private static final Map<String, ConfigKey> BY_NAME =
             Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(ConfigKey::key, Function.identity()));

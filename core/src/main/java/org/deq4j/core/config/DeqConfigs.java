@@ -22,6 +22,9 @@ import static org.deq4j.core.config.ConfigKey.F_TAU;
 import static org.deq4j.core.config.ConfigKey.F_TOL;
 import static org.deq4j.core.config.ConfigKey.GRAD;
 import static org.deq4j.core.config.ConfigKey.IFT;
+import static org.deq4j.core.config.ConfigKey.JAC_LOSS_FREQ;
+import static org.deq4j.core.config.ConfigKey.JAC_LOSS_PROBES;
+import static org.deq4j.core.config.ConfigKey.JAC_LOSS_WEIGHT;
 import static org.deq4j.core.config.ConfigKey.N_STATES;
 import static org.deq4j.core.config.ConfigKey.STATE_DTYPE;
 import static org.deq4j.core.config.ConfigKey.TAU;
@@ -44,6 +47,7 @@ import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.core.solver.AndersonSolver;
 import org.deq4j.core.solver.BroydenSolver;
 import org.deq4j.core.solver.FixedPointSolver;
@@ -147,7 +151,9 @@ public final class DeqConfigs {
         DataType computeType = v.choice(COMPUTE_DTYPE, PrecisionPolicy::parseType)
                 .orElse(DEFAULTS.precision().computeType());
         PrecisionPolicy precision = new PrecisionPolicy(stateType, computeType);
-        DeqConfig config = v.build(() -> new DeqConfig(forward, adjoint, stop, precision), F_SOLVER, ADJOINT);
+        JacobianRegularization jacobian = jacobian(v);
+        DeqConfig config = v.build(() -> new DeqConfig(forward, adjoint, stop, precision, jacobian), F_SOLVER,
+                ADJOINT);
         List<ConfigKey> unused = v.unread();
         if (!unused.isEmpty()) {
             throw new InvalidConfigException(unused.stream()
@@ -183,7 +189,39 @@ public final class DeqConfigs {
         }
         m.put(STATE_DTYPE.key(), typeName(config.precision().stateType()));
         m.put(COMPUTE_DTYPE.key(), typeName(config.precision().computeType()));
+        // Written only when on, so the maps of configurations without it (and the JSON of saved
+        // networks) stay as they were; a missing jac_loss_weight reads back as off.
+        JacobianRegularization jacobian = config.jacobian();
+        if (jacobian.isOn()) {
+            m.put(JAC_LOSS_WEIGHT.key(), jacobian.weight());
+            m.put(JAC_LOSS_FREQ.key(), jacobian.frequency());
+            m.put(JAC_LOSS_PROBES.key(), jacobian.probes());
+        }
         return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * torchdeq's {@code jac_loss_weight} and {@code jac_loss_freq}, plus {@code jac_loss_probes}
+     * (torchdeq's {@code jac_reg(vecs=...)}). torchdeq's frequency defaults to 0, which makes a weight
+     * do nothing; here a weight alone applies on every step (frequency 1) with one probe.
+     */
+    private static JacobianRegularization jacobian(ConfigValues v) {
+        double weight = v.real(JAC_LOSS_WEIGHT, 0.0);
+        if (weight == 0.0) {
+            for (ConfigKey k : List.of(JAC_LOSS_FREQ, JAC_LOSS_PROBES)) {
+                if (v.isPresent(k)) {
+                    throw ConfigValues.error(k, "has no effect without Jacobian regularisation; set jac_loss_weight"
+                            + " > 0 to switch it on, or remove the key");
+                }
+            }
+            return JacobianRegularization.OFF;
+        }
+        double frequency = v.real(JAC_LOSS_FREQ, 1.0);
+        int probes = v.integer(JAC_LOSS_PROBES, 1);
+        // one value at a time, so an error names the key at fault
+        v.build(() -> JacobianRegularization.of(weight), JAC_LOSS_WEIGHT);
+        v.build(() -> new JacobianRegularization(weight, frequency, 1), JAC_LOSS_FREQ);
+        return v.build(() -> new JacobianRegularization(weight, frequency, probes), JAC_LOSS_PROBES);
     }
 
     private static String requireSlicedCore(String core) {

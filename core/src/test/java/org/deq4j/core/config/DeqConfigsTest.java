@@ -17,6 +17,7 @@ import org.deq4j.core.adjoint.PhantomAdjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.adjoint.UnrolledAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.core.solver.AndersonSolver;
 import org.deq4j.core.solver.BroydenSolver;
 import org.deq4j.core.solver.FixedPointSolver;
@@ -219,6 +220,24 @@ class DeqConfigsTest {
                 .adjoint(new ImplicitAdjoint(new AndersonSolver(3, 1e-4, 1.0), StopCriterion.of(20, 1e-6))).build();
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> DeqConfigs.toMap(c));
         assertTrue(e.getMessage().contains("'anderson_m'"), e.getMessage());
+    }
+
+    @Test
+    void jacobianRegularisationKeys() {
+        DeqConfig c = DeqConfigs.fromMap(Map.of("jac_loss_weight", "2.0", "jac_loss_freq", 0.25, "jac_loss_probes", 3));
+        assertEquals(new JacobianRegularization(2.0, 0.25, 3), c.jacobian());
+        assertEquals(c, DeqConfigs.fromMap(DeqConfigs.toMap(c)));
+        assertEquals(JacobianRegularization.of(0.5), DeqConfigs.fromMap(Map.of("jac_loss_weight", 0.5)).jacobian(),
+                "a weight alone applies on every step with one probe");
+        assertEquals(JacobianRegularization.OFF, DeqConfigs.fromMap(Map.of("jac_loss_weight", 0)).jacobian());
+        assertTrue(DeqConfigs.toMap(DeqConfig.builder().build()).keySet().stream().noneMatch(k -> k.startsWith("jac")),
+                "configurations without it keep their map (and saved JSON) unchanged");
+        assertRejected(Map.of("jac_loss_weigth", 1.0), "'jac_loss_weigth'", "did you mean 'jac_loss_weight'");
+        assertRejected(Map.of("jac_loss_freq", 0.5), "config key 'jac_loss_freq'", "jac_loss_weight > 0");
+        assertRejected(Map.of("jac_loss_weight", -1), "config key 'jac_loss_weight'", ">= 0");
+        assertRejected(Map.of("jac_loss_weight", 1, "jac_loss_freq", 1.5), "config key 'jac_loss_freq'", "(0, 1]");
+        assertRejected(Map.of("jac_loss_weight", 1, "jac_loss_probes", 0), "config key 'jac_loss_probes'",
+                "at least one probe");
     }
 
     @Test

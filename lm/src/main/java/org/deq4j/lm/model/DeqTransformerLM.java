@@ -15,6 +15,7 @@ import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.compat.OneDnnLayerHelpers;
@@ -126,14 +127,17 @@ public final class DeqTransformerLM {
      * @see #configuration
      */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
-        return create(model, gradient, seed, VariationalDropout.OFF);
+        return create(model, gradient, seed, DeqStabilisers.NONE);
     }
 
-    /** {@link #create(DeqLanguageModelConfig, GradientStrategy, long)} with locked dropout inside the cell. */
+    /**
+     * {@link #create(DeqLanguageModelConfig, GradientStrategy, long)} with training stabilisers on the DEQ:
+     * locked dropout inside the cell and Jacobian regularisation of its fixed point.
+     */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed,
-                                          VariationalDropout dropout) {
-        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT, dropout),
-                model.learningRate(), model.weightDecay()));
+                                          DeqStabilisers stabilisers) {
+        return create(AdamW.apply(configuration(model, stabilisers.applyTo(deqConfig(model, gradient)), seed,
+                DataType.FLOAT, stabilisers.dropout()), model.learningRate(), model.weightDecay()));
     }
 
     /** The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED}. */

@@ -2,6 +2,7 @@ package org.deq4j.samediff.dl4j;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.TrainingConfig;
@@ -90,6 +91,11 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
         return runtime.backwardCount();
     }
 
+    @Override
+    public OptionalDouble lastJacobianPenalty() {
+        return runtime.lastJacobianPenalty();
+    }
+
     /** Whether a training solve is held for a backward pass that has not run yet. */
     boolean holdsSolution() {
         return runtime.holdsSolution();
@@ -112,7 +118,9 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
 
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
-        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable, g -> workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g));
+        double scoreScale = graph.getConfiguration().getDefaultConfiguration().isMiniBatch() ? inputs[0].size(0) : 1;
+        INDArray eps = runtime.backward(inputs[0], epsilon, gradTable, scoreScale,
+                g -> workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {
             gradient.gradientForVariable().put(key, gradTable.get(key));

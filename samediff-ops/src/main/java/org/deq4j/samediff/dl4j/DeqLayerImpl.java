@@ -3,6 +3,7 @@ package org.deq4j.samediff.dl4j;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -63,6 +64,11 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     }
 
     @Override
+    public OptionalDouble lastJacobianPenalty() {
+        return runtime.lastJacobianPenalty();
+    }
+
+    @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
@@ -72,7 +78,8 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray gx = backpropDropOutIfPresent(runtime.backward(input, epsilon, gradTable,
+        double scoreScale = conf().isMiniBatch() ? input.size(0) : 1;
+        INDArray gx = backpropDropOutIfPresent(runtime.backward(input, epsilon, gradTable, scoreScale,
                 g -> workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, g)));
         Gradient gradient = new DefaultGradient();
         for (String key : paramTable.keySet()) {

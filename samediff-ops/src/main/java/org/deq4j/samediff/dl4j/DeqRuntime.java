@@ -4,16 +4,24 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.function.UnaryOperator;
 
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.cell.Cell;
+import org.deq4j.core.cell.LockedDropoutCell;
+import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.profile.PhaseTimer;
+import org.deq4j.core.reg.JacobianPenalty;
+import org.deq4j.core.reg.JacobianRegularization;
+import org.deq4j.core.reg.PenaltyGradients;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.state.PassWorkspace;
+import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,6 +48,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * and the runtime hands it to the solve and to the backward of that solve, so every cell evaluation
  * of the step, forward and backward, sees the same mask. Inference forwards apply none. The mask
  * buffer lives outside every workspace and is redrawn in place while the batch shape stays the same.
+ *
+ * <p>Jacobian regularisation ({@link DeqConfig#jacobian()}). A training forward that applies it (a
+ * draw from ND4J's global generator with the configured frequency; the trainer seeds that generator
+ * per step, so runs and resumed runs draw alike) estimates the penalty R at z* with Gaussian probes
+ * from the same generator, on the core engine's cell for the graph cell ({@link JacobianPenalty}, the
+ * same code for both executions). DL4J gives a vertex no way to add to the network's loss, so the
+ * penalty enters through the gradients only: the matching backward pass adds {@code λ·∂R/∂θ} to the
+ * parameter gradients and {@code λ·∂R/∂x} to the input gradient, and {@code λ·R} is reported as
+ * {@link #lastJacobianPenalty()} (the network's score leaves it out). The probe VJPs count towards
+ * the backward pass's cell evaluations.
  */
 abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final String name;
@@ -56,6 +74,12 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private final PassWorkspace trainingPass;
     private final PassWorkspace inferencePass;
     private final PassWorkspace backwardPass;
+    private final JacobianRegularization jacobian;
+    private SameDiffCell cell;
+    private long[] cellInjectionShape;
+    private JacobianPenalty pendingPenalty;
+    private INDArray penaltyInput;
+    private OptionalDouble lastPenalty = OptionalDouble.empty();
 
     DeqRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
                Map<String, INDArray> paramTable, DataType dataType) {
@@ -74,6 +98,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
         this.backwardPass = new PassWorkspace(id + "_BACKWARD");
+        this.jacobian = config.jacobian();
     }
 
     /**
@@ -113,8 +138,15 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     abstract INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable,
                                     Optional<INDArray> mask);
 
+    /** Drops a training solve that no backward pass consumed, and its Jacobian penalty. */
+    final void clear() {
+        pendingPenalty = null;
+        penaltyInput = null;
+        clearSolution();
+    }
+
     /** Drops a training solve that no backward pass consumed. */
-    abstract void clear();
+    abstract void clearSolution();
 
     /** Whether a training solve is held for a backward pass that has not run yet. */
     abstract boolean holdsSolution();
@@ -145,6 +177,39 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         return backwardCount;
     }
 
+    /**
+     * {@code λ·R}, the Jacobian penalty the most recent training forward added to the loss; empty
+     * when that forward did not apply it (off, or skipped by the frequency) or there was none.
+     */
+    OptionalDouble lastJacobianPenalty() {
+        return lastPenalty;
+    }
+
+    /**
+     * The core engine's cell for x's per-sample shape: a {@link SameDiffCell} of the graph cell over
+     * the parameter views, in the network's data type, built (and checked once, value and VJP, on a
+     * batch of one) when that shape is new.
+     */
+    final Cell cellFor(INDArray x) {
+        long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
+        if (cell == null || !Arrays.equals(sample, cellInjectionShape)) {
+            SameDiffCell c = GraphCellAdapter.toCell(graphCell, sample, parameterViews());
+            long[] probeShape = x.shape().clone();
+            probeShape[0] = 1;
+            State probe = State.of(Nd4j.zeros(dataType, probeShape));
+            try {
+                // A VJP rather than apply: it checks that both the value and the gradient graph take the shape.
+                State z0 = c.initialState(probe, dataType);
+                c.valueAndVjp(z0, probe, z0);
+            } catch (RuntimeException e) {
+                throw shapeError(x, e);
+            }
+            cell = c;
+            cellInjectionShape = sample;
+        }
+        return cell;
+    }
+
     /** The parameter views in the cell's parameter order. */
     final List<INDArray> parameterViews() {
         return graphCell.parameters().stream().map(spec -> paramTable.get(DeqSettings.key(spec.name()))).toList();
@@ -160,7 +225,13 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
-            return export.apply(inNetworkType(solve(x, training, training ? drawMask(x) : Optional.empty())));
+            lastPenalty = OptionalDouble.empty();
+            Optional<INDArray> stepMask = training ? drawMask(x) : Optional.empty();
+            INDArray z = solve(x, training, stepMask);
+            if (training && jacobian.isOn()) {
+                samplePenalty(x, z, stepMask);
+            }
+            return export.apply(inNetworkType(z));
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.DEQ_FORWARD, t);
         }
@@ -171,10 +242,15 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
      * {@code gradTable}'s views and returns dL/dx in the network's data type, passed through
      * {@code export}. Uses the training solve of {@code x} if it is held, else solves again.
      *
+     * @param scoreScale the factor between the network's backpropagated gradients and its score's: DL4J
+     *                   backpropagates the gradient of the summed loss and its updater divides by the
+     *                   minibatch size when the network is configured {@code miniBatch} (the default), so
+     *                   that is the minibatch size then, else 1. The Jacobian penalty's gradients are
+     *                   multiplied by it, so that the update is that of score + λ·R.
      * @throws IllegalStateException if {@code x} is null (no forward pass) or there is no gradient view
      */
     @SuppressWarnings("try")
-    final INDArray backward(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable,
+    final INDArray backward(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable, double scoreScale,
                             UnaryOperator<INDArray> export) {
         if (x == null) {
             throw new IllegalStateException("DEQ '" + name + "': backward pass without a forward pass; the"
@@ -190,6 +266,9 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
             // the held solve's mask; a backward that must solve again is a new training step
             boolean held = holdsSolution() && mask != null && mask.size(0) == x.size(0);
             INDArray gx = differentiate(x, epsilon, gradTable, held ? Optional.of(mask) : drawMask(x));
+            if (pendingPenalty != null && penaltyInput == x) {
+                gx = addPenaltyGradients(gx, gradTable, scoreScale);
+            }
             clear();
             return export.apply(inNetworkType(gx));
         } finally {
@@ -218,6 +297,46 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     /** The mask of the latest training forward or backward, if dropout is on and one was drawn. */
     Optional<INDArray> lastMask() {
         return Optional.ofNullable(mask);
+    }
+
+    /**
+     * Decides with the configured frequency whether this training step is regularised and, if so,
+     * estimates the penalty at copies of z* and x (in the network's type, in the training pass's
+     * workspace: the caller's x may be reused before the backward pass, z* may be a loop buffer).
+     */
+    private void samplePenalty(INDArray x, INDArray z, Optional<INDArray> stepMask) {
+        State zStar = State.of(copyInNetworkType(z));
+        State input = State.of(copyInNetworkType(x));
+        Cell cell = cellFor(x);
+        if (stepMask.isPresent()) {
+            // the penalty is on the step's cell, the one whose fixed point z* is
+            cell = new LockedDropoutCell(cell, State.of(stepMask.get()));
+        }
+        jacobian.sample(cell, zStar, input, Nd4j.getRandom()).ifPresent(p -> {
+            pendingPenalty = p;
+            penaltyInput = x;
+            lastPenalty = OptionalDouble.of(jacobian.weight() * p.value());
+        });
+    }
+
+    /**
+     * Adds {@code s·λ·∂R/∂θ} to the parameter gradients and returns {@code dL/dx + s·λ·∂R/∂x} for the
+     * score scale s; counts the probe VJPs.
+     */
+    private INDArray addPenaltyGradients(INDArray gx, Map<String, INDArray> gradTable, double scoreScale) {
+        PenaltyGradients g = pendingPenalty.gradients(scoreScale * jacobian.weight());
+        List<ParamSpec> specs = graphCell.parameters();
+        for (int i = 0; i < specs.size(); i++) {
+            gradTable.get(DeqSettings.key(specs.get(i).name())).addi(g.gParams().get(i));
+        }
+        BackwardStats b = lastBackward;
+        lastBackward = new BackwardStats(b.cellEvaluations() + pendingPenalty.probeCount() + g.cellEvaluations(),
+                b.drift(), b.solve());
+        return gx.add(g.gx().part(0).castTo(gx.dataType()));
+    }
+
+    private INDArray copyInNetworkType(INDArray a) {
+        return a.dataType() == dataType ? a.dup() : a.castTo(dataType);
     }
 
     /** The error for a cell that cannot take x's shape. */

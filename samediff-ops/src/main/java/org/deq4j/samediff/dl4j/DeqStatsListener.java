@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A DL4J training listener that records, after every training iteration, what each
  * {@link DeqVertex} of a {@link ComputationGraph} (or {@link DeqLayer} of a {@link MultiLayerNetwork}) spent: mean and largest solver steps, converged
- * samples, largest final residual, and cell evaluations in the forward solve and the backward pass.
+ * samples, largest final residual, cell evaluations in the forward solve and the backward pass, and
+ * the Jacobian-regularisation term when one was applied.
  * Optionally logs them (SLF4J, INFO) every {@code logFrequency} iterations.
  *
  * <pre>{@code
@@ -46,10 +47,14 @@ public final class DeqStatsListener extends BaseTrainingListener {
      * @param batchSize           samples in the batch
      * @param maxResidual         largest final residual
      * @param forwardEvaluations  cell evaluations (whole batch) of the forward solve
-     * @param backwardEvaluations cell evaluations of the backward pass; 0 if there was none
+     * @param backwardEvaluations cell evaluations of the backward pass (Jacobian-penalty probes
+     *                            included); 0 if there was none
+     * @param jacobianPenalty     {@code λ·R} added to the loss by Jacobian regularisation
+     *                            ({@link DeqStatsSource#lastJacobianPenalty()}); NaN if the step applied none
      */
     public record IterationStats(int iteration, int epoch, String vertex, double meanSteps, int maxSteps,
-            long converged, int batchSize, double maxResidual, int forwardEvaluations, int backwardEvaluations) {
+            long converged, int batchSize, double maxResidual, int forwardEvaluations, int backwardEvaluations,
+            double jacobianPenalty) {
     }
 
     private final int logFrequency;
@@ -87,13 +92,16 @@ public final class DeqStatsListener extends BaseTrainingListener {
         last[0] = v.forwardCount();
         last[1] = v.backwardCount();
         IterationStats s = new IterationStats(iteration, epoch, v.deqName(), f.meanSteps(), f.maxSteps(),
-                f.convergedCount(), f.batchSize(), f.maxFinalResidual(), f.cellEvaluations(), backward);
+                f.convergedCount(), f.batchSize(), f.maxFinalResidual(), f.cellEvaluations(), backward,
+                v.lastJacobianPenalty().orElse(Double.NaN));
         history.add(s);
         if (logFrequency > 0 && iteration % logFrequency == 0) {
             LOG.info("iteration {} vertex '{}': steps mean {} max {}, converged {}/{}, max residual {},"
-                    + " cell evaluations forward {} backward {}", iteration, s.vertex(),
+                    + " cell evaluations forward {} backward {}{}", iteration, s.vertex(),
                     String.format("%.2f", s.meanSteps()), s.maxSteps(), s.converged(), s.batchSize(),
-                    String.format("%.3e", s.maxResidual()), s.forwardEvaluations(), s.backwardEvaluations());
+                    String.format("%.3e", s.maxResidual()), s.forwardEvaluations(), s.backwardEvaluations(),
+                    Double.isNaN(s.jacobianPenalty()) ? ""
+                            : String.format(", Jacobian penalty %.3e", s.jacobianPenalty()));
         }
     }
 

@@ -36,6 +36,13 @@ public interface DeqStatsSource {
     long backwardCount();
 
     /**
+     * {@code λ·R}, the Jacobian-regularisation term ({@link org.deq4j.core.reg.JacobianRegularization})
+     * the most recent training forward added to the loss through this DEQ's gradients; empty when it
+     * did not apply one (regularisation off, or skipped by its frequency).
+     */
+    OptionalDouble lastJacobianPenalty();
+
+    /**
      * The DEQ vertices and layers of a model, in graph order: {@link DeqVertex} vertices and
      * {@link DeqLayer} layers of a {@link ComputationGraph} (inside their layer vertices), or the
      * {@link DeqLayer} layers of a {@link MultiLayerNetwork}. Empty for other models.
@@ -76,6 +83,27 @@ public interface DeqStatsSource {
                     any = true;
                     total += v.lastForwardStats().get().cellEvaluations();
                     total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
+                }
+            }
+            return any ? OptionalDouble.of(total) : OptionalDouble.empty();
+        };
+    }
+
+    /**
+     * The Jacobian-regularisation terms {@code λ·R} of the most recent training step, summed over the
+     * model's DEQ vertices and layers ({@link #in}): what the step added to the loss on top of the
+     * network's score. Empty when no DEQ applied one.
+     */
+    static Supplier<OptionalDouble> lastStepJacobianPenalty(Model model) {
+        List<DeqStatsSource> deqs = in(model);
+        return () -> {
+            double total = 0;
+            boolean any = false;
+            for (DeqStatsSource v : deqs) {
+                OptionalDouble p = v.lastJacobianPenalty();
+                if (p.isPresent()) {
+                    any = true;
+                    total += p.getAsDouble();
                 }
             }
             return any ? OptionalDouble.of(total) : OptionalDouble.empty();

@@ -67,6 +67,11 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * mechanism only; it runs natively, see {@link DeqGraphVertex}, not as a SameDiff graph, because
  * DL4J cannot differentiate SameDiff while loops in M2.1).
  *
+ * <p>Jacobian regularisation ({@link DeqConfig#jacobian()}, off by default): on training steps the
+ * vertex adds the gradient of {@code λ·R}, the Hutchinson estimate of {@code ‖∂f/∂z‖²_F} at z*, to its
+ * parameter and input gradients; the network's score leaves the term out and
+ * {@link DeqStatsSource#lastJacobianPenalty()} reports it (see {@code docs/stabilisers.md}).
+ *
  * <p>Data types. The cell computes in the network's data type: the configuration's compute type
  * ({@link org.deq4j.core.precision.PrecisionPolicy#computeType()}) must equal it, while the solver
  * state may be wider (the default float64 state with a float32 network is the RevDEQ setting).

@@ -1,6 +1,5 @@
 package org.deq4j.samediff.dl4j;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,13 +12,11 @@ import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.LockedDropoutCell;
 import org.deq4j.core.cell.VariationalDropout;
-import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A DEQ runtime on the core engine: forward is {@code Deq.solve(cell, x)} and backward is
@@ -31,8 +28,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class EngineRuntime extends DeqRuntime {
     private final Deq deq;
-    private SameDiffCell cell;
-    private long[] cellInjectionShape;
     private DeqSolution solution;
     private INDArray solvedInput;
 
@@ -48,7 +43,7 @@ final class EngineRuntime extends DeqRuntime {
     }
 
     @Override
-    void clear() {
+    void clearSolution() {
         solution = null;
         solvedInput = null;
     }
@@ -87,29 +82,5 @@ final class EngineRuntime extends DeqRuntime {
         DeqSolution s = deq.solve(cell, State.of(x));
         solved(s.stats());
         return s;
-    }
-
-    /**
-     * The cell for x's per-sample shape, built (and checked once, value and VJP, on a batch of one)
-     * when that shape is new.
-     */
-    private Cell cellFor(INDArray x) {
-        long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
-        if (cell == null || !Arrays.equals(sample, cellInjectionShape)) {
-            SameDiffCell c = GraphCellAdapter.toCell(graphCell, sample, parameterViews());
-            long[] probeShape = x.shape().clone();
-            probeShape[0] = 1;
-            State probe = State.of(Nd4j.zeros(dataType, probeShape));
-            try {
-                // A VJP rather than apply: it checks that both the value and the gradient graph take the shape.
-                State z0 = c.initialState(probe, dataType);
-                c.valueAndVjp(z0, probe, z0);
-            } catch (RuntimeException e) {
-                throw shapeError(x, e);
-            }
-            cell = c;
-            cellInjectionShape = sample;
-        }
-        return cell;
     }
 }

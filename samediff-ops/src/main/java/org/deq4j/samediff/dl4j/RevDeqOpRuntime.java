@@ -89,7 +89,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
     }
 
     @Override
-    void clear() {
+    void clearSolution() {
         kept.input = null;
     }
 

@@ -17,7 +17,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deq4j.core.GradientStrategy;
-import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.samediff.cell.ConvResidualCell;
 import org.deq4j.samediff.dl4j.DeqGraphVertex;
 import org.deq4j.samediff.dl4j.DeqVertex;
@@ -95,25 +95,26 @@ public final class ImplicitResNet {
      * @param seed seed of every parameter initialisation
      */
     public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed) {
-        return configuration(preset, gradient, seed, VariationalDropout.OFF);
+        return configuration(preset, gradient, seed, DeqStabilisers.NONE);
     }
 
     /**
-     * {@link #configuration(ZooPreset, GradientStrategy, long)} with locked dropout inside every DEQ cell
-     * (one (batch, channels, 1, 1) mask per training step and DEQ, shared by its solve and backward).
+     * {@link #configuration(ZooPreset, GradientStrategy, long)} with training stabilisers on every DEQ: locked
+     * dropout inside the cells (one (batch, channels, 1, 1) mask per training step and DEQ, shared by its
+     * solve and backward) and Jacobian regularisation (see {@link org.deq4j.core.DeqConfig#jacobian()}).
      *
-     * @param dropout the cells' locked dropout; {@link VariationalDropout#OFF} for none
+     * @param stabilisers the DEQs' stabilisers; {@link DeqStabilisers#NONE} for none
      */
     public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed,
-                                                              VariationalDropout dropout) {
+                                                              DeqStabilisers stabilisers) {
         // NoOp, not DL4J's default Sgd: an architecture must not train with an optimiser nobody chose.
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
                 .updater(new NoOp()).weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Truncate).graphBuilder()
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(preset.imageSize(), preset.imageSize(), preset.inputChannels()));
         String last = switch (preset.architecture()) {
-            case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, seed, dropout);
-            case SINGLE_DEQ -> singleDeqBody(b, preset, gradient, seed, dropout);
+            case IMPLICIT_RESNET -> resNetBody(b, preset, gradient, seed, stabilisers);
+            case SINGLE_DEQ -> singleDeqBody(b, preset, gradient, seed, stabilisers);
         };
         b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(preset.classes())
                 .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), last);
@@ -121,7 +122,7 @@ public final class ImplicitResNet {
     }
 
     private static String resNetBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
-                                     GradientStrategy gradient, long seed, VariationalDropout dropout) {
+                                     GradientStrategy gradient, long seed, DeqStabilisers stabilisers) {
         List<ZooPreset.Stage> stages = p.stages();
         int c0 = stages.get(0).channels();
         b.addLayer(STEM, conv(3, p.stemStride(), c0), INPUT)
@@ -134,7 +135,7 @@ public final class ImplicitResNet {
                 x = downsample(b, "down" + i, x, s.channels());
             }
             String deq = "deq" + (i + 1);
-            b.addVertex(deq, deqVertex(p, s, gradient, seed + 1000L * (i + 1), dropout), x);
+            b.addVertex(deq, deqVertex(p, s, gradient, seed + 1000L * (i + 1), stabilisers), x);
             String stage = "stage" + (i + 1);
             b.addVertex(stage, new ElementWiseVertex(ElementWiseVertex.Op.Add), x, deq);
             x = stage;
@@ -156,13 +157,13 @@ public final class ImplicitResNet {
     }
 
     private static String singleDeqBody(ComputationGraphConfiguration.GraphBuilder b, ZooPreset p,
-                                        GradientStrategy gradient, long seed, VariationalDropout dropout) {
+                                        GradientStrategy gradient, long seed, DeqStabilisers stabilisers) {
         ZooPreset.Stage s = p.stages().get(0);
         int pool = p.imageSize() / p.stemStride() / 4;
         b.addLayer(STEM, new ConvolutionLayer.Builder(3, 3).stride(p.stemStride(), p.stemStride()).padding(1, 1).nOut(s.channels())
                         .hasBias(true).activation(Activation.IDENTITY).build(), INPUT)
                 .addLayer("stem_gn", new GroupNormLayer(s.channels(), 2, ConvResidualCell.DEFAULT_EPS), STEM)
-                .addVertex("deq1", deqVertex(p, s, gradient, seed + 1000L, dropout), "stem_gn")
+                .addVertex("deq1", deqVertex(p, s, gradient, seed + 1000L, stabilisers), "stem_gn")
                 .addLayer("pool", new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(pool, pool)
                         .stride(pool, pool).build(), "deq1");
         return "pool";
@@ -174,9 +175,10 @@ public final class ImplicitResNet {
     }
 
     private static DeqVertex deqVertex(ZooPreset p, ZooPreset.Stage s, GradientStrategy gradient, long seed,
-                                       VariationalDropout dropout) {
+                                       DeqStabilisers stabilisers) {
         return DeqVertex.builder().cell(ConvResidualCell.of(s.channels(), s.width()))
-                .deq(gradient.config(s.steps(), p.beta(), p.tol())).seed(seed).dropout(dropout.rate()).build();
+                .deq(stabilisers.applyTo(gradient.config(s.steps(), p.beta(), p.tol()))).seed(seed)
+                .dropout(stabilisers.dropout().rate()).build();
     }
 
     /** The network's DEQ vertices, in graph order. */
