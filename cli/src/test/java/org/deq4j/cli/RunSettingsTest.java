@@ -11,8 +11,11 @@ import java.util.Optional;
 
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointException;
+import org.deq4j.train.ReduceOnPlateau;
+import org.deq4j.zoo.model.ZooPreset;
 import org.junit.jupiter.api.Test;
 
 /** The one run-settings type: its stored form, its checks, and the kind of a checkpoint. */
@@ -22,7 +25,13 @@ class RunSettingsTest {
 
     private static RunSettings vision() {
         return new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.PHANTOM,
-                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty());
+                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), Optional.of(3), Optional.of(0.6),
+                new ReduceOnPlateau.Settings(50, 4, 0.25, 1e-2, 0));
+    }
+
+    private static RunSettings lm(GradientStrategy gradient, Optional<Integer> steps, Optional<Double> beta) {
+        return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", gradient, Optional.empty(), 8, 1, 3e-3,
+                1e-4, 2, Optional.of("bytes"), steps, beta, ReduceOnPlateau.Settings.PAPER);
     }
 
     @Test
@@ -30,11 +39,46 @@ class RunSettingsTest {
         RunSettings v = vision();
         assertEquals(v, RunSettings.fromMap(v.toMap()));
         assertEquals(Path.of("data").toAbsolutePath(), v.data().orElseThrow(), "data paths are stored absolute");
-        RunSettings lm = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"));
+        RunSettings lm = lm(GradientStrategy.REVERSIBLE, Optional.empty(), Optional.empty());
         assertEquals(lm, RunSettings.fromMap(lm.toMap()));
         assertEquals(8, lm.languageModel().batchSize());
         assertEquals("bytes", lm.languageModel().tokenizer());
+    }
+
+    /** Solver steps, β and the schedule reach the model; unset, they are the preset's and the paper's. */
+    @Test
+    void solverStepsBetaAndScheduleOverrideThePreset() {
+        ZooPreset p = vision().zooPreset();
+        assertEquals(0.6, p.beta());
+        assertTrue(p.stages().stream().allMatch(s -> s.steps() == 3), p.stages().toString());
+        assertEquals("plateau:window=50,patience=4,factor=0.25,stop=0.01,rtol=0.0", vision().toMap().get("lrSchedule"));
+        DeqLanguageModelConfig m = lm(GradientStrategy.REVERSIBLE, Optional.of(6), Optional.of(1.4)).languageModel();
+        assertEquals(6, m.maxSteps());
+        assertEquals(1.4, m.beta());
+        DeqLanguageModelConfig preset = lm(GradientStrategy.REVERSIBLE, Optional.empty(), Optional.empty())
+                .languageModel();
+        assertEquals(DeqLanguageModelConfig.preset("austen-micro").maxSteps(), preset.maxSteps());
+        assertEquals(DeqLanguageModelConfig.preset("austen-micro").beta(), preset.beta());
+        // β above 1 is the reversible solver's; the fixed-point baselines need (0, 1]
+        InvalidConfigException b = assertThrows(InvalidConfigException.class,
+                () -> lm(GradientStrategy.UNROLLED, Optional.empty(), Optional.of(1.4)));
+        assertTrue(b.getMessage().contains("1.4"), b.getMessage());
+        assertThrows(InvalidConfigException.class, () -> lm(GradientStrategy.REVERSIBLE, Optional.of(0), Optional.empty()));
+    }
+
+    /**
+     * Checkpoints from before solver steps, β and the schedule were settings read back to exactly their stored
+     * form, which a resumed trainer compares with its own.
+     */
+    @Test
+    void olderCheckpointsKeepTheirStoredForm() {
+        for (Path checkpoint : new Path[] {VISION, LM}) {
+            Map<String, String> stored = Checkpoint.readSettings(checkpoint);
+            RunSettings s = RunSettings.of(checkpoint);
+            assertEquals(stored, s.toMap(), checkpoint.toString());
+            assertEquals(Optional.empty(), s.solverSteps());
+            assertEquals(ReduceOnPlateau.Settings.PAPER, s.lrSchedule());
+        }
     }
 
     @Test
@@ -48,9 +92,15 @@ class RunSettingsTest {
         InvalidConfigException lacks = assertThrows(InvalidConfigException.class, () -> RunSettings.fromMap(missing));
         assertTrue(lacks.getMessage().contains("'seed'"), lacks.getMessage());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.LANGUAGE_MODEL,
-                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
+                Optional.empty(), Optional.empty(), ReduceOnPlateau.Settings.PAPER));
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "austen-micro",
-                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty()));
+                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(), Optional.empty(),
+                Optional.empty(), ReduceOnPlateau.Settings.PAPER));
+        Map<String, String> schedule = new LinkedHashMap<>(vision().toMap());
+        schedule.put("lrSchedule", "plateau:windows=3");
+        InvalidConfigException typo = assertThrows(InvalidConfigException.class, () -> RunSettings.fromMap(schedule));
+        assertTrue(typo.getMessage().contains("did you mean window?"), typo.getMessage());
     }
 
     /** The shipped checkpoints carry their settings; each is refused by the other kind's commands, by name. */
