@@ -147,9 +147,13 @@ record RunFile(Path path, Map<String, String> values) {
         String cmd = "deq4j " + command.qualifiedName(" ").replaceFirst("^deq4j ", "");
         for (String key : keys) {
             if (reserved.contains(key)) {
-                throw new ParameterException(command.commandLine(), file + ": '" + where + key + "' cannot be set in"
-                        + " this file (" + cmd + " " + (key.equals("config") ? "run files do not nest)"
-                        : "sets it itself)"));
+                throw new ParameterException(command.commandLine(), file + ": '" + where + key + "' cannot be set"
+                        + " here: " + switch (key) {
+                            case "config" -> "run files do not nest";
+                            case "out", "resume" -> "a sweep gives each cell its own folder";
+                            case "dry-run" -> "use deq4j sweep --dry-run";
+                            default -> "it is not a setting of the run";
+                        });
             }
             if (!names.contains(key)) {
                 throw new ParameterException(command.commandLine(), file + ": unknown key '" + where + key + "': not an"

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +53,10 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Sweep folder (default: runs/sweeps/<FILE name without .yaml>).")
     private Path out;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Replace a shared value of every cell, e.g."
+            + " --set data=/data/cifar-10-batches-bin (repeatable; KEY as in the file's base).")
+    private Map<String, String> set = new LinkedHashMap<>();
+
     @Option(names = "--dry-run", description = "Check the sweep file and every cell's options, list the cells and"
             + " train nothing.")
     private boolean dryRun;
@@ -60,6 +65,7 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter console = spec.commandLine().getOut();
         SweepFile sweep = SweepFile.read(spec.commandLine(), file, spec.root());
+        sweep = sweep.with(set, sweep.target().spec(spec.root()));
         Path dir = out != null ? out : Path.of("runs", "sweeps", file.getFileName().toString()
                 .replaceFirst("\\.ya?ml$", "").replaceFirst("\\.sweep$", ""));
         List<SweepCell> cells = sweep.cells();

@@ -114,6 +114,24 @@ record SweepFile(Path path, SweepTarget target, Map<String, String> base, Map<St
         return sweep;
     }
 
+    /**
+     * This sweep with {@code values} replacing or adding shared values (the sweep command's {@code --set}).
+     *
+     * @throws ParameterException if a key is not an option of the command, is reserved, or is an axis
+     */
+    SweepFile with(Map<String, String> values, CommandSpec command) {
+        RunFile.requireOptions(command, values.keySet(), Path.of("--set"), "", RESERVED);
+        for (String key : values.keySet()) {
+            if (axes.containsKey(key)) {
+                throw new ParameterException(command.commandLine(), "--set " + key + ": '" + key + "' is an axis of "
+                        + path + "; edit the axis in the file");
+            }
+        }
+        Map<String, String> b = new LinkedHashMap<>(base);
+        b.putAll(values);
+        return new SweepFile(path, target, b, axes);
+    }
+
     /** Every cell of the grid, the first axis outermost. */
     List<SweepCell> cells() {
         List<Map<String, String>> grid = new ArrayList<>();
