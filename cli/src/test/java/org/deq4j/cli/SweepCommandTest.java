@@ -21,6 +21,7 @@ import org.deq4j.train.MetricRow;
 import org.deq4j.train.TrainingPlot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
  * {@code deq4j sweep} end to end on a 2 x 2 grid (gradient x solver steps) of the tiny preset on the embedded
@@ -129,6 +130,28 @@ class SweepCommandTest {
         CliRun set = CliRun.of("sweep", file("s.yaml", SWEEP).toString(), "--set", "gradient=implicit", "--dry-run");
         assertEquals(2, set.exit());
         assertTrue(set.err().contains("'gradient' is an axis"), set.err());
+    }
+
+    /** A language-model cell's row, read from the shipped austen-micro run's files (no training). */
+    @Test
+    void aLanguageModelCellIsReadFromItsFiles() throws IOException {
+        Path run = Path.of("..", "lm", "pretrained", "austen-micro");
+        SweepCell cell = new SweepCell(1, Map.of("gradient", "reversible"), Map.of("gradient", "reversible"));
+        SweepResult r = SweepResult.inspect(cell, run, SweepTarget.LM_TRAIN, false);
+        assertEquals(SweepResult.Status.DONE, r.status());
+        double perplexity = new ObjectMapper().readTree(run.resolve(LmRuns.RESULTS_NAME).toFile())
+                .get("validation").get("perplexity").asDouble();
+        assertEquals(perplexity, r.evaluation().getAsDouble());
+        assertEquals(Checkpoint.readState(Checkpoint.fileIn(run)).step(), r.steps().getAsLong());
+        assertTrue(r.finalLoss().getAsDouble() > 0 && r.throughput().getAsDouble() > 0);
+
+        SweepFile sweep = new SweepFile(dir.resolve("lm.sweep.yaml"), SweepTarget.LM_TRAIN, Map.of(),
+                Map.of("gradient", List.of("reversible")));
+        SweepReport.write(dir, sweep, List.of(r));
+        List<String> csv = Files.readAllLines(dir.resolve(SweepReport.CSV));
+        assertTrue(csv.get(0).contains(",validation_perplexity,") && csv.get(0).contains(",tokens_per_second,"),
+                csv.get(0));
+        assertTrue(csv.get(1).contains("," + perplexity + ","), csv.get(1));
     }
 
     private void assertUsageError(String sweep, String... fragments) throws IOException {
