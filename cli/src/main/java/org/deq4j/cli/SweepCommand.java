@@ -181,7 +181,7 @@ final class SweepCommand implements Callable<Integer> {
         try {
             Files.createDirectories(cellDir);
             Files.writeString(cellDir.resolve(CELL_FILE), "# the values of sweep cell " + cell.label() + "\n"
-                    + RunFile.toYaml(cell.values()), StandardCharsets.UTF_8);
+                    + YamlFile.toYaml(cell.values()), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + cellDir.resolve(CELL_FILE) + " failed", e);
         }

@@ -53,7 +53,7 @@ record SweepFile(Path path, SweepTarget target, Map<String, String> base, Map<St
      * @throws ParameterException naming the file and the problem
      */
     static SweepFile read(CommandLine cl, Path file, CommandSpec root) {
-        Map<String, Object> doc = RunFile.readYaml(cl, file, "sweep file");
+        Map<String, Object> doc = YamlFile.readMapping(cl, file, "sweep file");
         for (String key : doc.keySet()) {
             if (!KEYS.contains(key)) {
                 throw new ParameterException(cl, file + ": unknown key '" + key + "'"
@@ -65,11 +65,11 @@ record SweepFile(Path path, SweepTarget target, Map<String, String> base, Map<St
             throw new ParameterException(cl, file + ": a sweep file needs 'command' (" + SweepTarget.names()
                     + ") and 'axes'");
         }
-        SweepTarget target = SweepTarget.named(cl, file, RunFile.scalar(cl, file, "command", doc.get("command")));
+        SweepTarget target = SweepTarget.named(cl, file, YamlFile.scalar(cl, file, "command", doc.get("command")));
         CommandSpec command = target.spec(root);
         Map<String, String> base = new LinkedHashMap<>();
         if (doc.containsKey("run")) {
-            Path run = file.toAbsolutePath().resolveSibling(RunFile.scalar(cl, file, "run", doc.get("run")));
+            Path run = file.toAbsolutePath().resolveSibling(YamlFile.scalar(cl, file, "run", doc.get("run")));
             RunFile r = RunFile.read(cl, run);
             RunFile.requireOptions(command, r.values().keySet(), run, "", RESERVED);
             base.putAll(r.values());
@@ -78,7 +78,7 @@ record SweepFile(Path path, SweepTarget target, Map<String, String> base, Map<St
             if (!(doc.get("base") instanceof Map<?, ?> b)) {
                 throw new ParameterException(cl, file + ": 'base' must be a mapping of options to values");
             }
-            Map<String, String> values = RunFile.scalars(cl, file, b, "base.");
+            Map<String, String> values = YamlFile.scalars(cl, file, b, "base.");
             RunFile.requireOptions(command, values.keySet(), file, "base.", RESERVED);
             base.putAll(values);
         }
@@ -94,7 +94,7 @@ record SweepFile(Path path, SweepTarget target, Map<String, String> base, Map<St
             }
             List<String> values = new ArrayList<>();
             for (Object v : list) {
-                String value = RunFile.scalar(cl, file, "axes." + key, v);
+                String value = YamlFile.scalar(cl, file, "axes." + key, v);
                 if (values.contains(value)) {
                     throw new ParameterException(cl, file + ": axis '" + key + "' lists '" + value + "' twice");
                 }

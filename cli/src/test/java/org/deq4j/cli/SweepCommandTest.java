@@ -65,7 +65,7 @@ class SweepCommandTest {
                 "--max-steps", "1", "--seed", "3", "--progress", "off", "--gradient", "reversible", "--solver-steps", "2");
         assertEquals(0, first.exit(), first.err());
         Files.delete(killed.resolve(TrainCommand.RESULTS_NAME));
-        Files.writeString(killed.resolve(SweepCommand.CELL_FILE), RunFile.toYaml(values));
+        Files.writeString(killed.resolve(SweepCommand.CELL_FILE), YamlFile.toYaml(values));
 
         CliRun run = CliRun.of("sweep", sweep.toString(), "--out", out.toString());
         assertEquals(0, run.exit(), run.out() + run.err());
