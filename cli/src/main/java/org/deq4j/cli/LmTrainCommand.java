@@ -176,7 +176,8 @@ final class LmTrainCommand implements Callable<Integer> {
         WindowDataSetIterator validationData = LanguageModelEvaluator.iterator(scored.windows(model.contextLength()),
                 model.vocabSize(), LmRuns.EVAL_BATCH);
         TrainerConfig config = TrainerConfig.create(dir, b -> {
-            b.learningRate(model.learningRate()).plateau(run.lrSchedule()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
+            b.learningRate(model.learningRate()).plateau(run.lrSchedule())
+                    .maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
                     .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)

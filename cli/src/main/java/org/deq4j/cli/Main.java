@@ -22,8 +22,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "deq4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Deep Equilibrium Models (DEQs) and Reversible DEQ (RevDEQ) for Deeplearning4j / ND4J.",
-        subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, SweepCommand.class, GradcheckCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, SweepCommand.class,
+                GradcheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main extends CommandGroup {
     /** The root command; {@link #commandLine()} wraps it for execution. */
     public Main() {

@@ -43,8 +43,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code deq4j train}: trains a zoo image classifier ({@link ZooPreset}, built by {@link ImplicitResNet})
  * with the {@link Trainer} (AdamW, plateau rule, checkpoint every epoch, metrics CSV, PNG plot,
- * progress line) and evaluates test accuracy after every epoch; at the end it writes {@value #RESULTS_NAME}. Without options: preset
- * {@code fashion-cpu} on the embedded Fashion-MNIST extract.
+ * progress line) and evaluates test accuracy after every epoch; at the end it writes {@value #RESULTS_NAME}.
+ * Without options: preset {@code fashion-cpu} on the embedded Fashion-MNIST extract.
  *
  * <p>The run's settings ({@link RunSettings}) are stored in every checkpoint, so {@code --resume DIR}
  * continues a run without repeating them (limits such as {@code --epochs} and {@code --time-budget}
