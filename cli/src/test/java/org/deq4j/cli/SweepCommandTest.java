@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
@@ -130,6 +131,38 @@ class SweepCommandTest {
         CliRun set = CliRun.of("sweep", file("s.yaml", SWEEP).toString(), "--set", "gradient=implicit", "--dry-run");
         assertEquals(2, set.exit());
         assertTrue(set.err().contains("'gradient' is an axis"), set.err());
+    }
+
+    /** SIGTERM (as Ctrl-C) in a child JVM stops the running cell with a checkpoint and ends the sweep there. */
+    @Test
+    void aSignalStopsTheCellAndTheSweep() throws Exception {
+        Path sweep = file("long.sweep.yaml", SWEEP.replace("max-steps: 3", "max-steps: 100000\n  checkpoint-every: 2"));
+        Path out = dir.resolve("out");
+        Path first = out.resolve("gradient-reversible_solver-steps-1");
+        Path log = dir.resolve("child.log");
+        Process p = ChildJvm.start(log, "sweep", sweep.toString(), "--out", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!hasCheckpoint(first)) {
+            assertTrue(p.isAlive() && System.nanoTime() < deadline, () -> "no checkpoint: " + ChildJvm.read(log));
+            Thread.sleep(200);
+        }
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), ChildJvm.read(log));
+        String text = ChildJvm.read(log);
+        assertEquals(0, p.exitValue(), text);
+        assertTrue(text.contains("sweep stopped at cell 1 of 4; run the same command again to resume it"), text);
+        List<String> csv = Files.readAllLines(out.resolve(SweepReport.CSV));
+        assertEquals(List.of("stopped", "pending", "pending", "pending"),
+                csv.subList(1, 5).stream().map(l -> l.split(",", -1)[3]).toList(), csv.toString());
+        assertTrue(!Files.exists(out.resolve("gradient-reversible_solver-steps-2")), "no later cell started");
+    }
+
+    private static boolean hasCheckpoint(Path run) {
+        try {
+            return Files.exists(Checkpoint.fileIn(run)) && Checkpoint.readState(Checkpoint.fileIn(run)).step() >= 2;
+        } catch (RuntimeException racingRename) {
+            return false; // read between the writer's rename and our open
+        }
     }
 
     /** A language-model cell's row, read from the shipped austen-micro run's files (no training). */
