@@ -21,6 +21,7 @@ import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.train.AdamW;
+import org.deq4j.train.ReduceOnPlateau;
 import org.deq4j.zoo.data.DataSplits;
 import org.deq4j.zoo.data.ImageDataSetIterator;
 import org.deq4j.zoo.model.ImplicitResNet;
@@ -129,8 +130,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         DeqLanguageModelConfig base = DeqLanguageModelConfig.preset(preset);
         RunSettings run = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : base.batchSize(), seed, base.learningRate(),
-                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), stabilisers().dropout(),
-                stabilisers().jacobian().weight());
+                base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), Optional.empty(), Optional.empty(),
+                ReduceOnPlateau.Settings.PAPER, stabilisers().dropout(), stabilisers().jacobian().weight());
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);

@@ -29,11 +29,13 @@ import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.ReduceOnPlateau;
 import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,6 +48,8 @@ import picocli.CommandLine.Spec;
  * {@link LmRuns.Baselines}), and writes
  * {@value LmRuns#RESULTS_NAME} next to the checkpoint. With no arguments: the {@value #DEFAULT_PRESET}
  * preset on the embedded Jane Austen corpus for at most {@value #DEFAULT_BUDGET_MINUTES} minutes of training.
+ * {@code --config FILE} reads option values from a run file ({@link RunFile}); {@code --resume DIR} continues a
+ * run with the settings stored in its checkpoint ({@link ResumeOptions}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains a DEQ-transformer language model (default: the CPU preset on the embedded Jane Austen"
@@ -95,6 +99,25 @@ final class LmTrainCommand implements Callable<Integer> {
             + " estimate of ||df/dz||_F^2 per state scalar, one probe, every step); 0 for none (default: 0).")
     private Double jacReg;
 
+    @Option(names = "--lr", description = "Base learning rate (default: the preset's; austen-micro 3e-3).")
+    private Double lr;
+
+    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay (default: the preset's, 1e-4).")
+    private Double weightDecay;
+
+    @Option(names = "--lr-schedule", description = "Learning-rate rule: plateau (the paper's: halve the rate when the"
+            + " loss averaged over 200 steps has not improved for 10 averages, stop at 1e-3 of it), or plateau with"
+            + " some parameters replaced, e.g. plateau:window=50,patience=4,factor=0.5,stop=1e-3,rtol=1e-4"
+            + " (default: plateau).")
+    private String lrSchedule;
+
+    @Option(names = "--solver-steps", description = "Forward solver steps of the DEQ (default: the preset's, 4).")
+    private Integer solverSteps;
+
+    @Option(names = "--beta", description = "Relaxation beta of the DEQ: in (0, 2) and not 1 for reversible, in (0, 1]"
+            + " for the other gradients (default: the preset's, 0.5).")
+    private Double beta;
+
     @Option(names = "--time-budget", description = "Training wall-clock budget, e.g. 10m, 90s, 2h (default: "
             + DEFAULT_BUDGET_MINUTES + "m; 0 for none).", defaultValue = DEFAULT_BUDGET_MINUTES + "m")
     private String timeBudget;
@@ -114,6 +137,13 @@ final class LmTrainCommand implements Callable<Integer> {
             defaultValue = "auto")
     private ProgressMode progress;
 
+    @Mixin
+    private RunFileOption runFile;
+
+    @Option(names = "--dry-run", description = "Check the options (and a --config run file), print the run's"
+            + " settings and stop: no corpus is loaded and nothing is written.")
+    private boolean dryRun;
+
     @Override
     public Integer call() {
         PrintWriter console = spec.commandLine().getOut();
@@ -125,14 +155,17 @@ final class LmTrainCommand implements Callable<Integer> {
         Limits.atLeastOne(spec.commandLine(), "--epochs", epochs);
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Limits.atLeastOne(spec.commandLine(), "--batch-size", batchSize);
+        Limits.atLeastOne(spec.commandLine(), "--solver-steps", solverSteps);
         Limits.notNegative(spec.commandLine(), "--eval-windows", evalWindows);
         Limits.weight(spec.commandLine(), "--jac-reg", jacReg);
-        if (resume != null && (dropout != null || jacReg != null)) {
-            throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in its"
-                    + " checkpoint; --dropout and --jac-reg cannot change them");
+        if (resume != null) {
+            ResumeOptions.refuseRunOptions(spec);
         }
         RunSettings run = resume != null ? RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.LANGUAGE_MODEL)
                 : newRun();
+        if (dryRun) {
+            return RunSettings.print(console, run);
+        }
         Path dir = resume != null ? resume : OutputFolder.prepare(spec.commandLine(), out);
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
@@ -154,7 +187,8 @@ final class LmTrainCommand implements Callable<Integer> {
         WindowDataSetIterator validationData = LanguageModelEvaluator.iterator(scored.windows(model.contextLength()),
                 model.vocabSize(), LmRuns.EVAL_BATCH);
         TrainerConfig config = TrainerConfig.create(dir, b -> {
-            b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
+            b.learningRate(model.learningRate()).plateau(run.lrSchedule())
+                    .maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
                     .stepStats(g -> StepStatsSource.of(DeqStatsSource.lastStepCellEvaluations(g),
@@ -229,9 +263,11 @@ final class LmTrainCommand implements Callable<Integer> {
     private RunSettings newRun() {
         DeqLanguageModelConfig p = DeqLanguageModelConfig.preset(preset);
         return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
-                Optional.ofNullable(data), batchSize != null ? batchSize : p.batchSize(), seed, p.learningRate(),
-                p.weightDecay(), epochs != null ? epochs : p.epochs(),
-                Optional.of(tokenizer != null ? tokenizer : p.tokenizer()), DropoutOption.parse(spec.commandLine(), dropout),
-                jacReg != null ? jacReg : 0);
+                Optional.ofNullable(data), batchSize != null ? batchSize : p.batchSize(), seed,
+                lr != null ? lr : p.learningRate(), weightDecay != null ? weightDecay : p.weightDecay(),
+                epochs != null ? epochs : p.epochs(), Optional.of(tokenizer != null ? tokenizer : p.tokenizer()),
+                Optional.ofNullable(solverSteps), Optional.ofNullable(beta),
+                lrSchedule != null ? LrSchedule.parse(lrSchedule) : ReduceOnPlateau.Settings.PAPER,
+                DropoutOption.parse(spec.commandLine(), dropout), jacReg != null ? jacReg : 0);
     }
 }

@@ -17,12 +17,13 @@ import picocli.CommandLine.ScopeType;
  *
  * <p>Quiet by default: ND4J's and DL4J's start-up banners and warnings and ND4J's autodiff chatter on
  * stdout are hidden; {@code --verbose} (any position) or {@code DEQ4J_DEBUG=1} shows them and adds
- * stack traces to errors.
+ * stack traces to errors. A command with a {@code --config FILE} option takes option values from that run
+ * file ({@link RunFileOption#execute}).
  */
 @Command(name = "deq4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Deep Equilibrium Models (DEQs) and Reversible DEQ (RevDEQ) for Deeplearning4j / ND4J.",
-        subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, GradcheckCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, LmCommand.class, SweepCommand.class,
+                GradcheckCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main extends CommandGroup {
     /** The root command; {@link #commandLine()} wraps it for execution. */
     public Main() {
@@ -41,6 +42,7 @@ public final class Main extends CommandGroup {
     private static CommandLine commandLine(boolean verbose) {
         ErrorReporter errors = new ErrorReporter(verbose);
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionStrategy(RunFileOption::execute)
                 .setExecutionExceptionHandler(errors).setParameterExceptionHandler(errors);
     }
 

@@ -1,5 +1,6 @@
 package org.deq4j.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import org.deq4j.lm.token.Tokenizer;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointException;
 import org.deq4j.samediff.dl4j.DeqStabilisers;
+import org.deq4j.train.ReduceOnPlateau;
 import org.deq4j.zoo.model.ZooPreset;
 
 /**
@@ -39,14 +41,18 @@ import org.deq4j.zoo.model.ZooPreset;
  * @param weightDecay  AdamW's decoupled weight decay
  * @param epochs       epochs the run was started for
  * @param tokenizer    the language model's {@link Tokenizer#named} name; empty for vision
+ * @param solverSteps  forward solver steps of every DEQ, replacing the preset's; empty for the preset's
+ * @param beta         relaxation β of every DEQ, replacing the preset's; empty for the preset's
+ * @param lrSchedule   the learning-rate rule ({@link LrSchedule}); stored only when it is not the paper's, so
+ *                     that checkpoints from before these settings existed read back unchanged
  * @param dropout      locked dropout inside the DEQ cells ({@code --dropout}); stored only when on, so
  *                     checkpoints written before the setting read as "off"
  * @param jacReg       weight λ of the DEQ layers' Jacobian regularisation ({@code --jac-reg}); 0 for none.
  *                     Stored only when not 0, so settings of older runs read as 0
  */
 record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional<Path> data, int batchSize, long seed,
-        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, VariationalDropout dropout,
-        double jacReg) {
+        double learningRate, double weightDecay, int epochs, Optional<String> tokenizer, Optional<Integer> solverSteps,
+        Optional<Double> beta, ReduceOnPlateau.Settings lrSchedule, VariationalDropout dropout, double jacReg) {
 
     /** The two kinds of run, by the command that trains them. */
     enum Kind {
@@ -81,27 +87,35 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     }
 
     private static final Set<String> KEYS = Set.of("kind", "preset", "gradient", "data", "batchSize", "seed",
-            "learningRate", "weightDecay", "epochs", "tokenizer", "dropout", "jacReg");
+            "learningRate", "weightDecay", "epochs", "tokenizer", "solverSteps", "beta", "lrSchedule", "dropout",
+            "jacReg");
 
     /**
      * @throws InvalidConfigException if the preset or tokenizer is unknown for the kind, a language model has
-     *         no tokenizer or a vision run has one, or a number is out of range
+     *         no tokenizer or a vision run has one, a number is out of range, or β is out of range for the
+     *         gradient strategy
      */
     RunSettings {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(gradient, "gradient");
+        Objects.requireNonNull(lrSchedule, "lrSchedule");
+        if (solverSteps.isPresent() && solverSteps.get() < 1) {
+            throw new InvalidConfigException("solver steps must be at least 1, got " + solverSteps.get());
+        }
         Objects.requireNonNull(dropout, "dropout");
         switch (kind) {
             case VISION -> {
-                ZooPreset.named(preset);
+                ZooPreset p = ZooPreset.named(preset);
                 if (tokenizer.isPresent()) {
                     throw new InvalidConfigException("a vision run has no tokenizer, got '" + tokenizer.get() + "'");
                 }
+                requireFits(gradient, solverSteps.orElse(p.stages().get(0).steps()), beta, p.beta(), p.tol());
             }
             case LANGUAGE_MODEL -> {
-                DeqLanguageModelConfig.preset(preset);
+                DeqLanguageModelConfig p = DeqLanguageModelConfig.preset(preset);
                 Tokenizer.named(tokenizer.orElseThrow(
                         () -> new InvalidConfigException("a language-model run needs a tokenizer")));
+                requireFits(gradient, solverSteps.orElse(p.maxSteps()), beta, p.beta(), p.tol());
             }
         }
         if (batchSize < 1 || epochs < 1) {
@@ -114,6 +128,32 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         }
         JacobianRegularization.of(jacReg);
         data = data.map(Path::toAbsolutePath);
+    }
+
+    /** @throws InvalidConfigException naming β and the gradient if the gradient's solver refuses this β */
+    private static void requireFits(GradientStrategy gradient, int steps, Optional<Double> beta, double presetBeta,
+            double tol) {
+        try {
+            gradient.config(steps, beta.orElse(presetBeta), tol);
+        } catch (InvalidConfigException e) {
+            throw new InvalidConfigException("beta " + beta.orElse(presetBeta) + (beta.isPresent() ? "" : " (the preset's)")
+                    + " does not suit gradient " + gradient.id() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Prints {@code run}'s settings, one {@code key: value} line each (what a dry run shows).
+     *
+     * @return 0, the exit code of a dry run
+     */
+    static int print(PrintWriter out, RunSettings run) {
+        out.println("run settings (dry run: nothing trained):");
+        run.toMap().forEach((k, v) -> out.println("  " + k + ": " + v));
+        if (run.lrSchedule().equals(ReduceOnPlateau.Settings.PAPER)) {
+            out.println("  lrSchedule: " + LrSchedule.format(run.lrSchedule()) + " (the paper's)");
+        }
+        out.flush();
+        return 0;
     }
 
     /** The settings as stored in a checkpoint. */
@@ -129,6 +169,11 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         m.put("weightDecay", Double.toString(weightDecay));
         m.put("epochs", Integer.toString(epochs));
         tokenizer.ifPresent(t -> m.put("tokenizer", t));
+        solverSteps.ifPresent(n -> m.put("solverSteps", Integer.toString(n)));
+        beta.ifPresent(b -> m.put("beta", Double.toString(b)));
+        if (!lrSchedule.equals(ReduceOnPlateau.Settings.PAPER)) {
+            m.put("lrSchedule", LrSchedule.format(lrSchedule));
+        }
         if (dropout.isOn()) {
             m.put("dropout", Double.toString(dropout.rate()));
         }
@@ -178,6 +223,9 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
                 Integer.parseInt(required(m, "batchSize")), Long.parseLong(required(m, "seed")),
                 Double.parseDouble(required(m, "learningRate")), Double.parseDouble(required(m, "weightDecay")),
                 Integer.parseInt(required(m, "epochs")), Optional.ofNullable(m.get("tokenizer")),
+                Optional.ofNullable(m.get("solverSteps")).map(Integer::parseInt),
+                Optional.ofNullable(m.get("beta")).map(Double::parseDouble),
+                Optional.ofNullable(m.get("lrSchedule")).map(LrSchedule::parse).orElse(ReduceOnPlateau.Settings.PAPER),
                 new VariationalDropout(Double.parseDouble(m.getOrDefault("dropout", "0"))),
                 Double.parseDouble(m.getOrDefault("jacReg", "0")));
     }
@@ -193,7 +241,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     /** This run with another data path (an evaluation on other data). */
     RunSettings withData(Path other) {
         return new RunSettings(kind, preset, gradient, Optional.of(other), batchSize, seed, learningRate, weightDecay,
-                epochs, tokenizer, dropout, jacReg);
+                epochs, tokenizer, solverSteps, beta, lrSchedule, dropout, jacReg);
     }
 
     /** The DEQ layers' stabilisers: {@link #dropout} and Jacobian regularisation of weight {@link #jacReg}. */
@@ -201,15 +249,17 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         return new DeqStabilisers(dropout, JacobianRegularization.of(jacReg));
     }
 
-    /** The zoo preset of a vision run. */
+    /** The zoo preset of a vision run, with this run's solver steps and β. */
     ZooPreset zooPreset() {
         requireKind(Kind.VISION);
-        return ZooPreset.named(preset);
+        ZooPreset p = ZooPreset.named(preset);
+        p = solverSteps.map(p::withSteps).orElse(p);
+        return beta.map(p::withBeta).orElse(p);
     }
 
     /**
-     * The language model: the preset with the vocabulary adapted to the tokenizer and the batch size,
-     * learning rate, weight decay and epochs of this run.
+     * The language model: the preset with the vocabulary adapted to the tokenizer and the solver steps, β,
+     * batch size, learning rate, weight decay and epochs of this run.
      */
     DeqLanguageModelConfig languageModel() {
         requireKind(Kind.LANGUAGE_MODEL);
@@ -217,7 +267,8 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         String t = tokenizer.orElseThrow();
         int vocab = t.equals(p.tokenizer()) ? p.vocabSize() : createTokenizer().paddedVocabSize();
         return new DeqLanguageModelConfig(p.name(), t, vocab, p.contextLength(), p.dModel(), p.heads(),
-                p.mlpHidden(), p.twoHiddenLayers(), p.layerNormEps(), p.beta(), p.tol(), p.maxSteps(), batchSize,
+                p.mlpHidden(), p.twoHiddenLayers(), p.layerNormEps(), beta.orElse(p.beta()), p.tol(),
+                solverSteps.orElse(p.maxSteps()), batchSize,
                 learningRate, weightDecay, epochs);
     }
 

@@ -1,13 +1,18 @@
 package org.deq4j.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -18,6 +23,7 @@ import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.ReduceOnPlateau;
 import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
@@ -29,6 +35,7 @@ import org.deq4j.zoo.model.ZooData;
 import org.deq4j.zoo.model.ZooPreset;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -37,16 +44,19 @@ import picocli.CommandLine.Spec;
 /**
  * {@code deq4j train}: trains a zoo image classifier ({@link ZooPreset}, built by {@link ImplicitResNet})
  * with the {@link Trainer} (AdamW, plateau rule, checkpoint every epoch, metrics CSV, PNG plot,
- * progress line) and evaluates test accuracy after every epoch. Without options: preset
- * {@code fashion-cpu} on the embedded Fashion-MNIST extract.
+ * progress line) and evaluates test accuracy after every epoch; at the end it writes {@value #RESULTS_NAME}.
+ * Without options: preset {@code fashion-cpu} on the embedded Fashion-MNIST extract.
  *
  * <p>The run's settings ({@link RunSettings}) are stored in every checkpoint, so {@code --resume DIR}
  * continues a run without repeating them (limits such as {@code --epochs} and {@code --time-budget}
- * may be given anew).
+ * may be given anew). {@code --config FILE} reads option values from a run file ({@link RunFile}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Trains a zoo DEQ image classifier (default: fashion-cpu on the embedded Fashion-MNIST).")
 final class TrainCommand implements Callable<Integer> {
+    /** The outcome of a run (stop reason, steps, test accuracy), written next to the checkpoint at the end. */
+    static final String RESULTS_NAME = "train-results.json";
+
     @Spec
     private CommandSpec spec;
 
@@ -76,6 +86,20 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "Base learning rate (default: the preset's; fashion-cpu 2e-3).")
     private Double lr;
 
+    @Option(names = "--lr-schedule", description = "Learning-rate rule: plateau (the paper's: halve the rate when the"
+            + " loss averaged over 200 steps has not improved for 10 averages, stop at 1e-3 of it), or plateau with"
+            + " some parameters replaced, e.g. plateau:window=50,patience=4,factor=0.5,stop=1e-3,rtol=1e-4"
+            + " (default: plateau).")
+    private String lrSchedule;
+
+    @Option(names = "--solver-steps", description = "Forward solver steps of every DEQ (default: the preset's;"
+            + " fashion-cpu 2, the paper's ResNets 4).")
+    private Integer solverSteps;
+
+    @Option(names = "--beta", description = "Relaxation beta of every DEQ: in (0, 2) and not 1 for reversible, in"
+            + " (0, 1] for the other gradients (default: the preset's, 0.8).")
+    private Double beta;
+
     @Option(names = "--weight-decay", description = "AdamW decoupled weight decay (default: 1e-4).")
     private Double weightDecay;
 
@@ -104,6 +128,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run checkpointed in this folder.")
     private Path resume;
 
+    @Mixin
+    private RunFileOption runFile;
+
+    @Option(names = "--dry-run", description = "Check the options (and a --config run file), print the run's"
+            + " settings and stop: no data is loaded and nothing is written.")
+    private boolean dryRun;
+
     @Override
     public Integer call() {
         PrintWriter msg = spec.commandLine().getErr();
@@ -115,9 +146,13 @@ final class TrainCommand implements Callable<Integer> {
         Limits.atLeastOne(spec.commandLine(), "--max-steps", maxSteps);
         Optional<CheckpointInterval> interval = Optional.ofNullable(checkpointEvery)
                 .map(v -> Durations.interval(spec.commandLine(), "--checkpoint-every", v));
+        if (dryRun) {
+            return RunSettings.print(spec.commandLine().getOut(), run);
+        }
         Path dir = resume != null ? resume : outputDir(p);
         TrainerConfig.Builder cb = TrainerConfig.builder(dir)
                 .learningRate(run.learningRate())
+                .plateau(run.lrSchedule())
                 .maxEpochs(maxEpochs)
                 .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
@@ -149,6 +184,7 @@ final class TrainCommand implements Callable<Integer> {
             r = trainer.fit(train, test);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        writeResults(dir, p, run, r, seconds);
         PrintWriter outw = spec.commandLine().getOut();
         outw.printf(Locale.ROOT, "stopped: %s after %d steps, %d epochs, %.0f s; test accuracy %s; checkpoint %s%n",
                 r.reason(), r.steps(), r.epochs(), seconds,
@@ -156,6 +192,27 @@ final class TrainCommand implements Callable<Integer> {
                         : "(no epoch finished)", r.checkpoint());
         outw.flush();
         return 0;
+    }
+
+    /** The outcome as {@value #RESULTS_NAME}, for scripts and the sweep runner. */
+    private void writeResults(Path dir, ZooPreset p, RunSettings run, TrainingResult r, double seconds) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("command", "deq4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+        json.put("date", Instant.now().toString());
+        json.put("preset", p.name());
+        json.put("gradient", run.gradient().id());
+        json.put("stopReason", r.reason().toString());
+        json.put("steps", r.steps());
+        json.put("epochs", r.epochs());
+        json.put("trainSeconds", seconds);
+        json.put("testAccuracy", r.lastEvaluation().isPresent() ? r.lastEvaluation().getAsDouble() : null);
+        json.put("checkpoint", r.checkpoint().toString());
+        Path file = dir.resolve(RESULTS_NAME);
+        try {
+            Files.writeString(file, Json.write(json) + "\n", StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + file + " failed", e);
+        }
     }
 
     private RunSettings newRun() {
@@ -174,6 +231,8 @@ final class TrainCommand implements Callable<Integer> {
                 seed != null ? seed : 42L, lr != null ? lr : p.learningRate(),
                 weightDecay != null ? weightDecay : AdamW.DEFAULT_WEIGHT_DECAY,
                 positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty(),
+                Optional.ofNullable(solverSteps).map(n -> positive(n, "--solver-steps")), Optional.ofNullable(beta),
+                lrSchedule != null ? LrSchedule.parse(lrSchedule) : ReduceOnPlateau.Settings.PAPER,
                 DropoutOption.parse(spec.commandLine(), dropout), jacReg != null ? jacReg : 0);
     }
 
@@ -189,29 +248,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The settings stored in the checkpoint being resumed; options that would change them are refused. */
     private RunSettings resumedRun() {
-        List<String> given = new ArrayList<>();
-        addIfSet(given, "--preset", preset);
-        addIfSet(given, "--gradient", gradient);
-        addIfSet(given, "--data", data);
-        addIfSet(given, "--batch-size", batchSize);
-        addIfSet(given, "--seed", seed);
-        addIfSet(given, "--lr", lr);
-        addIfSet(given, "--weight-decay", weightDecay);
-        addIfSet(given, "--dropout", dropout);
-        addIfSet(given, "--jac-reg", jacReg);
-        addIfSet(given, "--out", out);
-        if (!given.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "--resume continues the run with the settings stored in"
-                    + " its checkpoint; " + String.join(", ", given) + " cannot change them (only --epochs,"
-                    + " --time-budget and --max-steps may be given with it)");
-        }
+        ResumeOptions.refuseRunOptions(spec);
         return RunSettings.of(Checkpoint.fileIn(resume), RunSettings.Kind.VISION);
-    }
-
-    private static void addIfSet(List<String> given, String option, Object value) {
-        if (value != null) {
-            given.add(option);
-        }
     }
 
     /** Preset names for the help text. */

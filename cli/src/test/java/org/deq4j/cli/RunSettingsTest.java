@@ -12,8 +12,11 @@ import java.util.Optional;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.lm.model.DeqLanguageModelConfig;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointException;
+import org.deq4j.train.ReduceOnPlateau;
+import org.deq4j.zoo.model.ZooPreset;
 import org.junit.jupiter.api.Test;
 
 /** The one run-settings type: its stored form, its checks, and the kind of a checkpoint. */
@@ -23,7 +26,13 @@ class RunSettingsTest {
 
     private static RunSettings vision() {
         return new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.PHANTOM,
-                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF, 0);
+                Optional.of(Path.of("data")), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), Optional.of(3), Optional.of(0.6),
+                new ReduceOnPlateau.Settings(50, 4, 0.25, 1e-2, 0), VariationalDropout.OFF, 0);
+    }
+
+    private static RunSettings lm(GradientStrategy gradient, Optional<Integer> steps, Optional<Double> beta) {
+        return new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", gradient, Optional.empty(), 8, 1, 3e-3,
+                1e-4, 2, Optional.of("bytes"), steps, beta, ReduceOnPlateau.Settings.PAPER, VariationalDropout.OFF, 0);
     }
 
     @Test
@@ -32,12 +41,49 @@ class RunSettingsTest {
         assertEquals(v, RunSettings.fromMap(v.toMap()));
         assertEquals(Path.of("data").toAbsolutePath(), v.data().orElseThrow(), "data paths are stored absolute");
         RunSettings lm = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, "austen-micro", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), new VariationalDropout(0.15), 0);
+                Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.of("bytes"), Optional.empty(), Optional.empty(),
+                ReduceOnPlateau.Settings.PAPER, new VariationalDropout(0.15), 0);
         assertEquals(lm, RunSettings.fromMap(lm.toMap()));
         assertEquals("0.15", lm.toMap().get("dropout"));
         assertTrue(!v.toMap().containsKey("dropout"), "off is not stored: older checkpoints read the same");
         assertEquals(8, lm.languageModel().batchSize());
         assertEquals("bytes", lm.languageModel().tokenizer());
+    }
+
+    /** Solver steps, β and the schedule reach the model; unset, they are the preset's and the paper's. */
+    @Test
+    void solverStepsBetaAndScheduleOverrideThePreset() {
+        ZooPreset p = vision().zooPreset();
+        assertEquals(0.6, p.beta());
+        assertTrue(p.stages().stream().allMatch(s -> s.steps() == 3), p.stages().toString());
+        assertEquals("plateau:window=50,patience=4,factor=0.25,stop=0.01,rtol=0.0", vision().toMap().get("lrSchedule"));
+        DeqLanguageModelConfig m = lm(GradientStrategy.REVERSIBLE, Optional.of(6), Optional.of(1.4)).languageModel();
+        assertEquals(6, m.maxSteps());
+        assertEquals(1.4, m.beta());
+        DeqLanguageModelConfig preset = lm(GradientStrategy.REVERSIBLE, Optional.empty(), Optional.empty())
+                .languageModel();
+        assertEquals(DeqLanguageModelConfig.preset("austen-micro").maxSteps(), preset.maxSteps());
+        assertEquals(DeqLanguageModelConfig.preset("austen-micro").beta(), preset.beta());
+        // β above 1 is the reversible solver's; the fixed-point baselines need (0, 1]
+        InvalidConfigException b = assertThrows(InvalidConfigException.class,
+                () -> lm(GradientStrategy.UNROLLED, Optional.empty(), Optional.of(1.4)));
+        assertTrue(b.getMessage().contains("1.4"), b.getMessage());
+        assertThrows(InvalidConfigException.class, () -> lm(GradientStrategy.REVERSIBLE, Optional.of(0), Optional.empty()));
+    }
+
+    /**
+     * Checkpoints from before solver steps, β and the schedule were settings read back to exactly their stored
+     * form, which a resumed trainer compares with its own.
+     */
+    @Test
+    void olderCheckpointsKeepTheirStoredForm() {
+        for (Path checkpoint : new Path[] {VISION, LM}) {
+            Map<String, String> stored = Checkpoint.readSettings(checkpoint);
+            RunSettings s = RunSettings.of(checkpoint);
+            assertEquals(stored, s.toMap(), checkpoint.toString());
+            assertEquals(Optional.empty(), s.solverSteps());
+            assertEquals(ReduceOnPlateau.Settings.PAPER, s.lrSchedule());
+        }
     }
 
     @Test
@@ -52,10 +98,14 @@ class RunSettingsTest {
         assertTrue(lacks.getMessage().contains("'seed'"), lacks.getMessage());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.LANGUAGE_MODEL,
                 "austen-micro", GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
-                VariationalDropout.OFF, 0));
+                Optional.empty(), Optional.empty(), ReduceOnPlateau.Settings.PAPER, VariationalDropout.OFF, 0));
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "austen-micro",
-                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(),
-                VariationalDropout.OFF, 0));
+                GradientStrategy.REVERSIBLE, Optional.empty(), 8, 1, 3e-3, 1e-4, 2, Optional.empty(), Optional.empty(),
+                Optional.empty(), ReduceOnPlateau.Settings.PAPER, VariationalDropout.OFF, 0));
+        Map<String, String> schedule = new LinkedHashMap<>(vision().toMap());
+        schedule.put("lrSchedule", "plateau:windows=3");
+        InvalidConfigException typo = assertThrows(InvalidConfigException.class, () -> RunSettings.fromMap(schedule));
+        assertTrue(typo.getMessage().contains("did you mean window?"), typo.getMessage());
     }
 
     @Test
@@ -64,12 +114,13 @@ class RunSettingsTest {
         assertTrue(!off.toMap().containsKey("jacReg"), "runs without it store what older runs stored");
         assertEquals(0.0, RunSettings.fromMap(off.toMap()).jacReg());
         RunSettings on = new RunSettings(RunSettings.Kind.VISION, "fashion-tiny", GradientStrategy.REVERSIBLE,
-                Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), VariationalDropout.OFF, 0.5);
+                Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), Optional.empty(), Optional.empty(),
+                ReduceOnPlateau.Settings.PAPER, VariationalDropout.OFF, 0.5);
         assertEquals(on, RunSettings.fromMap(on.toMap()));
         assertEquals(0.5, on.stabilisers().jacobian().weight());
         assertThrows(InvalidConfigException.class, () -> new RunSettings(RunSettings.Kind.VISION, "fashion-tiny",
-                GradientStrategy.REVERSIBLE, Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(),
-                VariationalDropout.OFF, -1));
+                GradientStrategy.REVERSIBLE, Optional.empty(), 16, 7, 2e-3, 1e-4, 3, Optional.empty(), Optional.empty(),
+                Optional.empty(), ReduceOnPlateau.Settings.PAPER, VariationalDropout.OFF, -1));
     }
 
     /** The shipped checkpoints carry their settings; each is refused by the other kind's commands, by name. */

@@ -140,12 +140,7 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
      */
     public static Checkpoint read(Path file) {
         return readZip(file, zip -> {
-            TrainerState state;
-            try (InputStream in = entry(zip, file, STATE_ENTRY)) {
-                Properties p = new Properties();
-                p.load(in);
-                state = TrainerState.fromProperties(p);
-            }
+            TrainerState state = state(zip, file);
             MetricsLog metrics;
             try (BufferedReader in = new BufferedReader(new InputStreamReader(entry(zip, file, METRICS_ENTRY),
                     StandardCharsets.UTF_8))) {
@@ -172,6 +167,15 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
         return readZip(file, zip -> settings(zip, file));
     }
 
+    /**
+     * The trainer state stored in a checkpoint file (steps, epochs, training time), without loading its model.
+     *
+     * @throws CheckpointException naming the file if it is missing, corrupt or not a deq4j checkpoint
+     */
+    public static TrainerState readState(Path file) {
+        return readZip(file, zip -> state(zip, file));
+    }
+
     /** What reads a checkpoint's zip. */
     @FunctionalInterface
     private interface ZipReader<T> {
@@ -190,6 +194,14 @@ public record Checkpoint(ComputationGraph graph, TrainerState state, MetricsLog 
             throw new CheckpointException(file, "corrupt or truncated (" + e.getMessage() + ")", e);
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(file, "unreadable (" + e + ")", e);
+        }
+    }
+
+    private static TrainerState state(ZipFile zip, Path file) throws IOException {
+        try (InputStream in = entry(zip, file, STATE_ENTRY)) {
+            Properties p = new Properties();
+            p.load(in);
+            return TrainerState.fromProperties(p);
         }
     }
 

@@ -15,13 +15,15 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
  * Draws the training curves of a {@link MetricsLog} to a PNG with plain java.awt (works with
  * {@code -Djava.awt.headless=true}; no display needed). Three panels against the step: training
  * loss (per step and a trailing mean), the metric (on training batches and per-epoch evaluation),
- * and the learning rate on a log scale.
+ * and the learning rate on a log scale. {@link #renderComparison} draws several runs (a sweep's cells) on
+ * the same three panels.
  */
 public final class TrainingPlot {
 
@@ -35,6 +37,11 @@ public final class TrainingPlot {
     private static final Color EVAL = new Color(220, 100, 20);
     private static final Color GRID = new Color(225, 225, 225);
     private static final int PANEL_WIDTH = WIDTH / 3;
+    private static final int LEGEND_ROW = 20;
+    /** Distinct colours for the runs of a comparison (Tableau 10). */
+    private static final Color[] PALETTE = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+        new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
+        new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
 
     private TrainingPlot() {
     }
@@ -48,7 +55,10 @@ public final class TrainingPlot {
      * @throws IOException if the file cannot be written
      */
     public static void write(MetricsLog log, Path png) throws IOException {
-        BufferedImage image = render(log);
+        writeAtomically(render(log), png);
+    }
+
+    private static void writeAtomically(BufferedImage image, Path png) throws IOException {
         Path dir = png.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "plot-", ".png.tmp");
@@ -97,16 +107,124 @@ public final class TrainingPlot {
         return image;
     }
 
+    /**
+     * Writes the comparison plot of several runs to {@code png}, replacing it atomically; see
+     * {@link #renderComparison}.
+     *
+     * @throws IOException if the file cannot be written
+     */
+    public static void writeComparison(Map<String, MetricsLog> runs, Path png) throws IOException {
+        writeAtomically(renderComparison(runs), png);
+    }
+
+    /**
+     * Several runs' curves on shared axes, one colour per run (in the map's order), under a legend of the
+     * runs' labels that wraps over as many rows as it needs (the image grows by them): the training loss
+     * (trailing mean), the metric (trailing mean on training batches, markers at the evaluations) and the
+     * learning rate. {@link #WIDTH} pixels wide, {@link #HEIGHT} plus the extra legend rows high.
+     *
+     * @throws IllegalArgumentException if {@code runs} is empty
+     */
+    public static BufferedImage renderComparison(Map<String, MetricsLog> runs) {
+        if (runs.isEmpty()) {
+            throw new IllegalArgumentException("no runs to compare");
+        }
+        List<Series> loss = new ArrayList<>();
+        List<Series> metric = new ArrayList<>();
+        List<Series> lr = new ArrayList<>();
+        List<Series> legend = new ArrayList<>();
+        String metricName = null;
+        int i = 0;
+        for (Map.Entry<String, MetricsLog> run : runs.entrySet()) {
+            Color c = PALETTE[i++ % PALETTE.length];
+            List<MetricRow> train = new ArrayList<>();
+            List<MetricRow> eval = new ArrayList<>();
+            for (MetricRow r : run.getValue().rows()) {
+                (r.kind() == MetricRow.Kind.TRAIN ? train : eval).add(r);
+            }
+            metricName = metricName == null ? run.getValue().metricName() : metricName;
+            double[] steps = column(train, MetricRow::step);
+            double[] l = column(train, MetricRow::loss);
+            loss.add(new Series(run.getKey(), steps, trailingMean(l, Math.max(1, Math.min(200, l.length / 20))), c,
+                    2f, false));
+            List<MetricRow> measured = train.stream().filter(r -> !Double.isNaN(r.metric())).toList();
+            double[] m = column(measured, MetricRow::metric);
+            metric.add(new Series(run.getKey(), column(measured, MetricRow::step),
+                    trailingMean(m, Math.max(1, Math.min(20, m.length / 10))), c, 1.5f, false));
+            metric.add(new Series(run.getKey(), column(eval, MetricRow::step), column(eval, MetricRow::metric), c, 2.5f,
+                    true));
+            lr.add(new Series(run.getKey(), steps, column(train, MetricRow::lr), c, 2f, false));
+            legend.add(new Series(run.getKey(), new double[0], new double[0], c, 2.5f, false));
+        }
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D pg = probe.createGraphics();
+        pg.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        List<List<Series>> rows = legendRows(pg, legend, WIDTH - 100);
+        pg.dispose();
+        int legendHeight = LEGEND_ROW * rows.size() + 10;
+        BufferedImage image = new BufferedImage(WIDTH, HEIGHT + legendHeight, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, image.getWidth(), image.getHeight());
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            for (int r = 0; r < rows.size(); r++) {
+                int x = 80;
+                for (Series s : rows.get(r)) {
+                    x = legendEntry(g, s, x, 16 + r * LEGEND_ROW);
+                }
+            }
+            panel(g, 0, "Training loss (trailing mean)", "loss", false, loss, legendHeight, image.getHeight(), false);
+            panel(g, 1, capitalise(metricName) + " (training batches; markers: evaluations)", metricName, false, metric,
+                    legendHeight, image.getHeight(), false);
+            panel(g, 2, "Learning rate", "learning rate (log scale)", true, lr, legendHeight, image.getHeight(), false);
+        } finally {
+            g.dispose();
+        }
+        return image;
+    }
+
+    /** The legend's entries split into rows no wider than {@code width} pixels. */
+    private static List<List<Series>> legendRows(Graphics2D g, List<Series> entries, int width) {
+        FontMetrics fm = g.getFontMetrics();
+        List<List<Series>> rows = new ArrayList<>();
+        List<Series> row = new ArrayList<>();
+        int used = 0;
+        for (Series s : entries) {
+            int w = 28 + fm.stringWidth(s.label()) + 18;
+            if (!row.isEmpty() && used + w > width) {
+                rows.add(row);
+                row = new ArrayList<>();
+                used = 0;
+            }
+            row.add(s);
+            used += w;
+        }
+        rows.add(row);
+        return rows;
+    }
+
     private static void panel(Graphics2D g, int index, String title, String yLabel, boolean logY, List<Series> series) {
+        panel(g, index, title, yLabel, logY, series, 0, HEIGHT, true);
+    }
+
+    /**
+     * One panel in the band {@code [bandTop, bandBottom)} of the image: title, axes, series and, if
+     * {@code legend}, a one-row legend above the plot box.
+     */
+    private static void panel(Graphics2D g, int index, String title, String yLabel, boolean logY, List<Series> series,
+            int bandTop, int bandBottom, boolean legend) {
         int left = index * PANEL_WIDTH + 80;
         int right = (index + 1) * PANEL_WIDTH - 20;
-        int top = 62;
-        int bottom = HEIGHT - 60;
+        int top = bandTop + 62;
+        int bottom = bandBottom - 60;
         Font base = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
         g.setFont(base.deriveFont(Font.BOLD, 15f));
         FontMetrics tm = g.getFontMetrics();
         g.setColor(Color.BLACK);
-        g.drawString(title, (left + right - tm.stringWidth(title)) / 2, 22);
+        g.drawString(title, (left + right - tm.stringWidth(title)) / 2, bandTop + 22);
         g.setFont(base);
         FontMetrics fm = g.getFontMetrics();
 
@@ -191,21 +309,28 @@ public final class TrainingPlot {
         g.setClip(clip);
         g.setStroke(new BasicStroke(1f));
 
-        // legend in one row between title and plot box, so it never hides data
-        int x = left;
-        int y = top - 12;
-        for (Series s : series) {
-            g.setColor(s.color());
-            g.setStroke(new BasicStroke(Math.max(2f, s.width())));
-            g.drawLine(x, y, x + 22, y);
-            if (s.markers()) {
-                g.fillOval(x + 7, y - 4, 9, 9);
+        if (legend) {
+            // legend in one row between title and plot box, so it never hides data
+            int x = left;
+            for (Series s : series) {
+                x = legendEntry(g, s, x, top - 12);
             }
-            g.setStroke(new BasicStroke(1f));
-            g.setColor(Color.BLACK);
-            g.drawString(s.label(), x + 28, y + fm.getAscent() / 2 - 1);
-            x += 28 + fm.stringWidth(s.label()) + 18;
         }
+    }
+
+    /** Draws the legend entry of {@code s} at ({@code x}, {@code y}); returns where the next one starts. */
+    private static int legendEntry(Graphics2D g, Series s, int x, int y) {
+        FontMetrics fm = g.getFontMetrics();
+        g.setColor(s.color());
+        g.setStroke(new BasicStroke(Math.max(2f, s.width())));
+        g.drawLine(x, y, x + 22, y);
+        if (s.markers()) {
+            g.fillOval(x + 7, y - 4, 9, 9);
+        }
+        g.setStroke(new BasicStroke(1f));
+        g.setColor(Color.BLACK);
+        g.drawString(s.label(), x + 28, y + fm.getAscent() / 2 - 1);
+        return x + 28 + fm.stringWidth(s.label()) + 18;
     }
 
     private static void drawRotated(Graphics2D g, String text, int x, int y) {

@@ -59,9 +59,12 @@ class CheckpointTest {
     }
 
     @Test
-    void settingsAreReadWithoutTheModel() {
-        Path file = sample(1).write(dir);
+    void settingsAndStateAreReadWithoutTheModel() {
+        Checkpoint c = sample(1);
+        Path file = c.write(dir);
         assertEquals(Map.of("preset", "tiny", "seed", "3"), Checkpoint.readSettings(file));
+        assertEquals(c.state(), Checkpoint.readState(file));
+        assertThrows(CheckpointException.class, () -> Checkpoint.readState(dir.resolve("nope.zip")));
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> Checkpoint.readSettings(dir.resolve("nope.zip")));
         assertTrue(e.getMessage().contains("no such file"), e.getMessage());

@@ -1,13 +1,13 @@
 package org.deq4j.core.config;
 
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * Finds the valid key an unknown one was probably meant to be: first torchdeq's older names
- * ({@code f_thres}, {@code f_eps}, ...), then the valid key nearest in Levenshtein distance
- * (ignoring case), if it is near enough to be a plausible typo.
+ * ({@code f_thres}, {@code f_eps}, ...), then the valid key {@link NearestName nearest} to it.
  */
 final class KeySuggester {
     /** Names older torchdeq versions used for keys that have since been renamed. */
@@ -27,37 +27,10 @@ final class KeySuggester {
         if (renamed != null) {
             return Optional.of(renamed);
         }
-        ConfigKey best = null;
-        int bestDistance = Integer.MAX_VALUE;
+        Map<String, ConfigKey> byName = new LinkedHashMap<>();
         for (ConfigKey k : ConfigKey.values()) {
-            int d = distance(u, k.key());
-            if (d < bestDistance) {
-                best = k;
-                bestDistance = d;
-            }
+            byName.put(k.key(), k);
         }
-        // A third of the key's length (at least 2) separates typos from unrelated words.
-        int limit = Math.max(2, best.key().length() / 3);
-        return bestDistance <= limit ? Optional.of(best) : Optional.empty();
-    }
-
-    /** Levenshtein distance: the fewest single-character insertions, deletions and substitutions. */
-    static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(substitution, Math.min(prev[j], cur[j - 1]) + 1);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        return NearestName.among(u, byName.keySet()).map(byName::get);
     }
 }

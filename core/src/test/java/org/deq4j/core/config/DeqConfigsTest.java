@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.deq4j.core.DeqConfig;
@@ -242,9 +243,19 @@ class DeqConfigsTest {
 
     @Test
     void levenshteinDistance() {
-        assertEquals(3, KeySuggester.distance("kitten", "sitting"));
-        assertEquals(0, KeySuggester.distance("f_tol", "f_tol"));
-        assertEquals(5, KeySuggester.distance("", "f_tol"));
-        assertEquals(1, KeySuggester.distance("f_max_iters", "f_max_iter"));
+        assertEquals(3, NearestName.distance("kitten", "sitting"));
+        assertEquals(0, NearestName.distance("f_tol", "f_tol"));
+        assertEquals(5, NearestName.distance("", "f_tol"));
+        assertEquals(1, NearestName.distance("f_max_iters", "f_max_iter"));
+    }
+
+    @Test
+    void nearestNameIsATypoAwayOrNothing() {
+        List<String> known = List.of("epochs", "solver-steps", "lr", "lr-schedule");
+        assertEquals(Optional.of("epochs"), NearestName.among("Epoch", known));
+        assertEquals(Optional.of("solver-steps"), NearestName.among("solver-step", known));
+        assertEquals(Optional.of("lr-schedule"), NearestName.among("lr-shedule", known));
+        assertEquals(Optional.empty(), NearestName.among("temperature", known));
+        assertEquals(Optional.empty(), NearestName.among("x", List.of()));
     }
 }

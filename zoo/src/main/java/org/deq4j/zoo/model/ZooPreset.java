@@ -132,4 +132,13 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
                 stages.stream().map(s -> new Stage(s.channels(), s.width(), steps)).toList(), beta, tol,
                 learningRate, epochs, dataset);
     }
+
+    /**
+     * The same preset with relaxation {@code beta} in every DEQ; its range depends on the gradient strategy
+     * and is checked when the network is configured ({@link org.deq4j.core.GradientStrategy#config}).
+     */
+    public ZooPreset withBeta(double beta) {
+        return new ZooPreset(name, architecture, inputChannels, imageSize, stemStride, classes, stages, beta, tol,
+                learningRate, epochs, dataset);
+    }
 }
