@@ -161,6 +161,15 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         }
     }
 
+    /**
+     * The convolution weights, or none with {@code weightNorm}: those are already weight-normalised in
+     * the graph, so a DEQ layer's {@link CellNormalisation} would normalise them twice.
+     */
+    @Override
+    public List<ParamSpec> normalisableWeights() {
+        return weightNorm ? List.of() : GraphCell.super.normalisableWeights();
+    }
+
     private void addNorm(List<ParamSpec> p, String name, long ch) {
         long[] shape = GroupNorm.affineShape(ch, ch / channelsPerGroup);
         p.add(new ParamSpec(name + "_gamma", shape, ParamSpec.Init.ONES, 1));

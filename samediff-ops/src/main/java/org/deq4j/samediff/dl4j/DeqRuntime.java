@@ -13,8 +13,8 @@ import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.state.PassWorkspace;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,8 +37,8 @@ import org.nd4j.linalg.factory.Nd4j;
 abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final String name;
     final GraphCell graphCell;
-    final Map<String, INDArray> paramTable;
     final DataType dataType;
+    private final CellNormalisation.Bound normalisation;
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
@@ -47,7 +47,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private final PassWorkspace inferencePass;
     private final PassWorkspace backwardPass;
 
-    DeqRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
+    DeqRuntime(String name, CellNormalisation normalisation, DeqConfig config, Map<String, INDArray> paramTable,
                DataType dataType) {
         if (config.precision().computeType() != dataType) {
             throw new InvalidConfigException("DEQ '" + name + "': the cell computes in "
@@ -56,9 +56,9 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
                     + " (the state type may stay wider)");
         }
         this.name = name;
-        this.graphCell = graphCell;
-        this.paramTable = paramTable;
+        this.graphCell = normalisation.cell();
         this.dataType = dataType;
+        this.normalisation = normalisation.bind(p -> paramTable.get(DeqSettings.key(p)), dataType);
         String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
@@ -68,17 +68,19 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     /**
      * The runtime of {@code execution} for {@code config}.
      *
-     * @param name       the vertex or layer name, for errors
-     * @param paramTable the parameter views by DL4J key ({@code DeqSettings.key} of {@link ParamSpec#name()})
-     * @param dataType   the network's data type
+     * @param name          the vertex or layer name, for errors
+     * @param normalisation the cell and how its weights are normalised
+     * @param paramTable    the stored parameter views by DL4J key ({@code DeqSettings.key} of
+     *                      {@link CellNormalisation#parameters()} names)
+     * @param dataType      the network's data type
      * @throws InvalidConfigException if the configuration's compute type is not the network's, or the
      *         execution cannot run the configuration
      */
-    static DeqRuntime create(String name, GraphCell graphCell, DeqConfig config, DeqExecution execution,
+    static DeqRuntime create(String name, CellNormalisation normalisation, DeqConfig config, DeqExecution execution,
                              Map<String, INDArray> paramTable, DataType dataType) {
         return switch (execution.resolve(config)) {
-            case REVDEQ_OP -> new RevDeqOpRuntime(name, graphCell, config, paramTable, dataType);
-            case CORE_ENGINE, AUTO -> new EngineRuntime(name, graphCell, config, paramTable, dataType);
+            case REVDEQ_OP -> new RevDeqOpRuntime(name, normalisation, config, paramTable, dataType);
+            case CORE_ENGINE, AUTO -> new EngineRuntime(name, normalisation, config, paramTable, dataType);
         };
     }
 
@@ -90,9 +92,9 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     abstract INDArray solve(INDArray x, boolean training);
 
     /**
-     * Writes dL/dθ into {@code gradTable}'s views and returns dL/dx in any type, from the kept training
-     * solve of {@code x} if there is one, else from a new solve. Records its statistics with
-     * {@link #differentiated}.
+     * Writes dL/dθ into {@code gradTable}'s views (with {@link #storeGradients}) and returns dL/dx in
+     * any type, from the kept training solve of {@code x} if there is one, else from a new solve.
+     * Records its statistics with {@link #differentiated}.
      */
     abstract INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable);
 
@@ -128,9 +130,25 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         return backwardCount;
     }
 
-    /** The parameter views in the cell's parameter order. */
+    /**
+     * The cell's parameters in its parameter order: the parameter views themselves, or for normalised
+     * weights the weights rebuilt at the start of the last forward pass (the same arrays every time).
+     */
     final List<INDArray> parameterViews() {
-        return graphCell.parameters().stream().map(spec -> paramTable.get(DeqSettings.key(spec.name()))).toList();
+        return normalisation.effective();
+    }
+
+    /**
+     * Writes the cell's parameter gradients (in its parameter order) into {@code gradTable}, through
+     * the weight normalisation if there is one.
+     */
+    final void storeGradients(List<INDArray> cellGradients, Map<String, INDArray> gradTable) {
+        normalisation.backward(cellGradients, p -> gradTable.get(DeqSettings.key(p)));
+    }
+
+    /** The weight normalisation bound to the parameter views. */
+    final CellNormalisation.Bound normalisation() {
+        return normalisation;
     }
 
     /**
@@ -143,6 +161,8 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
+            // torchdeq's reset_norm: the weights are rebuilt once per forward pass, not per solver step
+            normalisation.refresh(training);
             return export.apply(inNetworkType(solve(x, training)));
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.DEQ_FORWARD, t);

@@ -13,6 +13,8 @@ import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -20,8 +22,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a DEQ vertex or layer is configured with, in its serialisable form (cell type and
- * configuration map, DEQ configuration map, seed) and its live form (the {@link GraphCell} and the
- * {@link DeqConfig}, recreated on demand after deserialisation).
+ * configuration map, DEQ configuration map, seed, execution, weight-normalisation map) and its live
+ * form (the {@link GraphCell}, the {@link DeqConfig} and the {@link CellNormalisation}, recreated on
+ * demand after deserialisation).
  */
 final class DeqSettings implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -31,10 +34,12 @@ final class DeqSettings implements Serializable {
     private final Map<String, Object> deq;
     private final long seed;
     private final DeqExecution execution;
+    private final Map<String, Object> norm;
     private transient GraphCell cell;
     private transient DeqConfig config;
+    private transient CellNormalisation normalisation;
 
-    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
+    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, NormConfig norm) {
         this.cell = Objects.requireNonNull(cell, "cell");
         this.config = Objects.requireNonNull(config, "config");
         this.cellType = cell.type();
@@ -42,6 +47,8 @@ final class DeqSettings implements Serializable {
         this.deq = DeqConfigs.toMap(config);
         this.seed = seed;
         this.execution = Objects.requireNonNull(execution, "execution");
+        this.norm = Collections.unmodifiableMap(norm.toMap());
+        this.normalisation = CellNormalisation.of(cell, norm);
         execution.resolve(config);
         if (cell.parameters().isEmpty()) {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
@@ -58,21 +65,21 @@ final class DeqSettings implements Serializable {
      * @throws InvalidConfigException if the cell has no parameters, the configuration has no map form
      *         or the execution cannot run it
      */
-    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution) {
-        return new DeqSettings(cell, config, seed, execution);
+    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, NormConfig norm) {
+        return new DeqSettings(cell, config, seed, execution, norm);
     }
 
     /**
      * From the JSON form; a null execution (configurations saved before the setting) is
-     * {@link DeqExecution#AUTO}.
+     * {@link DeqExecution#AUTO}, a null normalisation (likewise) {@link NormConfig#NONE}.
      *
      * @throws InvalidConfigException if the cell type is not registered or a configuration is invalid
      */
     static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed,
-                                String execution) {
+                                String execution, Map<String, Object> norm) {
         return new DeqSettings(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
                 Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
-                seed, DeqExecution.parse(execution));
+                seed, DeqExecution.parse(execution), norm == null ? NormConfig.NONE : NormConfig.fromMap(norm));
     }
 
     String cellType() {
@@ -109,6 +116,28 @@ final class DeqSettings implements Serializable {
         return config;
     }
 
+    /** The weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}; empty for none). */
+    Map<String, Object> norm() {
+        return norm;
+    }
+
+    /** The cell's weight normalisation, which defines the stored parameters. */
+    CellNormalisation normalisation() {
+        if (normalisation == null) {
+            normalisation = CellNormalisation.of(cell(), NormConfig.fromMap(norm));
+        }
+        return normalisation;
+    }
+
+    /**
+     * Whether the DL4J parameter {@code key} is state, not trained (spectral norm's u and v): it takes
+     * no updater step and no regularisation.
+     */
+    boolean isState(String key) {
+        return normalisation().parameters().stream()
+                .anyMatch(p -> key(p.name()).equals(key) && normalisation().isState(p.name()));
+    }
+
     /**
      * The DL4J key of a cell parameter: DL4J's updater splits "layer_param" keys at the last
      * underscore, so underscores are dropped and the next letter is capitalised ("conv1_W" becomes
@@ -129,14 +158,15 @@ final class DeqSettings implements Serializable {
     }
 
     /**
-     * Declares the cell's parameters under their {@link #key}s: randomly initialised ones as DL4J
-     * weights, constant-initialised ones (biases, normalisation gains and shifts) as DL4J biases.
+     * Declares the stored parameters ({@link CellNormalisation#parameters()}: the cell's own without
+     * normalisation) under their {@link #key}s: randomly initialised ones as DL4J weights, the others
+     * (biases, normalisation gains and shifts, spectral norm's u and v) as DL4J biases.
      *
      * @throws InvalidConfigException if two parameter names give the same key
      */
     void defineParameters(SDLayerParams params) {
         Map<String, String> seen = new LinkedHashMap<>();
-        for (ParamSpec spec : cell().parameters()) {
+        for (ParamSpec spec : normalisation().parameters()) {
             String key = key(spec.name());
             String other = seen.put(key, spec.name());
             if (other != null || key.isEmpty()) {
@@ -154,7 +184,7 @@ final class DeqSettings implements Serializable {
 
     /** Writes the seeded initial values into the parameter views (keyed by {@link #key}). */
     void initialise(Map<String, INDArray> params) {
-        SeededParamInit.initialise(cell().parameters(), params, seed);
+        SeededParamInit.initialise(normalisation(), params, seed);
     }
 
     /**
@@ -176,22 +206,24 @@ final class DeqSettings implements Serializable {
         };
     }
 
-    /** Equal cell (type and configuration, numbers by value), DEQ configuration and seed. */
+    /** Equal cell (type and configuration, numbers by value), DEQ configuration, seed, execution and normalisation. */
     @Override
     public boolean equals(Object o) {
         return o instanceof DeqSettings s && s.cellType.equals(cellType)
                 && normalised(s.cellConfig).equals(normalised(cellConfig)) && s.config().equals(config())
-                && s.seed == seed && s.execution == execution;
+                && s.seed == seed && s.execution == execution
+                && s.normalisation().config().equals(normalisation().config());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution);
+        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution, normalisation().config());
     }
 
     @Override
     public String toString() {
-        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id();
+        return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id()
+                + (norm.isEmpty() ? "" : ", norm=" + norm);
     }
 
     /** JSON brings numbers back as Integer, Long or Double: compare them by value. */

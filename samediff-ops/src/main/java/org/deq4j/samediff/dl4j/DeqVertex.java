@@ -1,5 +1,7 @@
 package org.deq4j.samediff.dl4j;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,6 +15,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -21,8 +25,11 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -85,7 +92,8 @@ public class DeqVertex extends SameDiffVertex {
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
-     * ({@link DeqExecution#id()}; absent means {@code auto}).
+     * ({@link DeqExecution#id()}; absent means {@code auto}), weight normalisation
+     * ({@link NormConfig#toMap()}; absent means none).
      *
      * @throws InvalidConfigException if the cell type is not registered, the cell configuration is
      *         invalid or the DEQ configuration map is invalid
@@ -95,8 +103,9 @@ public class DeqVertex extends SameDiffVertex {
                      @JsonProperty("cellConfig") Map<String, Object> cellConfig,
                      @JsonProperty("deq") Map<String, Object> deq,
                      @JsonProperty("seed") long seed,
-                     @JsonProperty("execution") String execution) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution));
+                     @JsonProperty("execution") String execution,
+                    @JsonProperty("norm") Map<String, Object> norm) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, norm));
     }
 
     private DeqVertex(DeqSettings settings) {
@@ -143,6 +152,34 @@ public class DeqVertex extends SameDiffVertex {
     /** What runs the DEQ: the RevDEQ op or the core engine (see {@link DeqExecution}). */
     public DeqExecution execution() {
         return settings.execution();
+    }
+
+    /** The cell's weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}); omitted from JSON when none. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Object> getNorm() {
+        return settings.norm();
+    }
+
+    /** The cell's weight normalisation, {@link NormConfig#NONE} for none. */
+    public NormConfig norm() {
+        return settings.normalisation().config();
+    }
+
+    /** The cell and its weight normalisation, which defines the stored parameters. */
+    CellNormalisation normalisation() {
+        return settings.normalisation();
+    }
+
+    /** Spectral norm's u and v are state: no updater step (a {@link NoOp}), whatever the configured updater. */
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        return settings.isState(paramName) ? new NoOp() : super.getUpdaterByParam(paramName);
+    }
+
+    /** Spectral norm's u and v are state: no regularisation (no weight decay). */
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return settings.isState(paramName) ? new ArrayList<>() : super.getRegularizationByParam(paramName);
     }
 
     /** The cell. */
@@ -254,8 +291,37 @@ public class DeqVertex extends SameDiffVertex {
         private long seed = 12345;
         private DeqExecution execution = DeqExecution.AUTO;
         private IUpdater updater;
+        private NormConfig norm = NormConfig.NONE;
 
         private Builder() {
+        }
+
+        /**
+         * Weight or spectral normalisation of the cell's weights ({@link CellNormalisation}); by default
+         * {@link NormConfig#NONE}.
+         */
+        public Builder norm(NormConfig norm) {
+            this.norm = Objects.requireNonNull(norm, "norm");
+            return this;
+        }
+
+        /**
+         * The DEQ configuration and the weight normalisation from one torchdeq-style map: the
+         * normalisation keys ({@code norm_type}, {@code sn_n_power_iters}, ...; {@link NormConfig#fromMap})
+         * set {@link #norm}, every other key goes to {@link DeqConfigs#fromMap} and replaces the DEQ
+         * configuration.
+         *
+         * @throws InvalidConfigException naming the key: an unknown key (with the nearest valid key of
+         *         either kind), a key without effect, or a bad value
+         */
+        public Builder torchdeq(Map<String, ?> map) {
+            Map<String, Object> normKeys = new LinkedHashMap<>();
+            Map<String, Object> deqKeys = new LinkedHashMap<>();
+            map.forEach((k, v) -> (k != null && NormConfig.isNormKey(k) ? normKeys : deqKeys).put(k, v));
+            DeqConfig c = DeqConfigs.fromMap(deqKeys);
+            this.norm = NormConfig.fromMap(normKeys);
+            this.config = c;
+            return this;
         }
 
         /** The cell f. Required. */
@@ -332,13 +398,22 @@ public class DeqVertex extends SameDiffVertex {
             return execution;
         }
 
+        public NormConfig getNorm() {
+            return norm;
+        }
+
+        public void setNorm(NormConfig norm) {
+            norm(norm);
+        }
+
         public void setExecution(DeqExecution execution) {
             execution(execution);
         }
 
         /**
-         * @throws InvalidConfigException if no cell was given, the cell has no parameters, or the
-         *         configuration has no map form (so it could not be saved)
+         * @throws InvalidConfigException if no cell was given, the cell has no parameters, the
+         *         configuration has no map form (so it could not be saved), or a normalisation is asked
+         *         of a cell without normalisable weights
          */
         public DeqVertex build() {
             DeqVertex v = new DeqVertex(settings());
@@ -365,7 +440,7 @@ public class DeqVertex extends SameDiffVertex {
             if (cell == null) {
                 throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
             }
-            return DeqSettings.of(cell, config, seed, execution);
+            return DeqSettings.of(cell, config, seed, execution, norm);
         }
     }
 }

@@ -12,8 +12,7 @@ import org.deq4j.core.adjoint.FixedPoint;
 import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.state.State;
-import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,9 +32,9 @@ final class EngineRuntime extends DeqRuntime {
     private DeqSolution solution;
     private INDArray solvedInput;
 
-    EngineRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
+    EngineRuntime(String name, CellNormalisation normalisation, DeqConfig config, Map<String, INDArray> paramTable,
                   DataType dataType) {
-        super(name, graphCell, config, paramTable, dataType);
+        super(name, normalisation, config, paramTable, dataType);
         this.deq = Deq.of(config);
     }
 
@@ -68,10 +67,7 @@ final class EngineRuntime extends DeqRuntime {
         DeqSolution s = solution != null && solvedInput == x ? solution : solve(x.dup());
         DeqGradients g = s.backward(State.of(epsilon));
         differentiated(g.stats());
-        List<ParamSpec> specs = graphCell.parameters();
-        for (int i = 0; i < specs.size(); i++) {
-            gradTable.get(DeqSettings.key(specs.get(i).name())).assign(g.gParams().get(i));
-        }
+        storeGradients(g.gParams(), gradTable);
         return g.gx().part(0);
     }
 

@@ -12,8 +12,7 @@ import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.solver.SolverStats;
-import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.op.RevDeq;
 import org.deq4j.samediff.op.RevDeqLoops;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -74,10 +73,10 @@ final class RevDeqOpRuntime extends DeqRuntime {
         }
     }
 
-    RevDeqOpRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
+    RevDeqOpRuntime(String name, CellNormalisation normalisation, DeqConfig config, Map<String, INDArray> paramTable,
                     DataType dataType) {
-        super(name, graphCell, config, paramTable, dataType);
-        this.revDeq = RevDeq.of(graphCell, config);
+        super(name, normalisation, config, paramTable, dataType);
+        this.revDeq = RevDeq.of(normalisation.cell(), config);
         this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
         this.tol = config.stop().tol();
     }
@@ -124,10 +123,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
             solve(x, true);
         }
         RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
-        List<ParamSpec> specs = graphCell.parameters();
-        for (int i = 0; i < specs.size(); i++) {
-            gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
-        }
+        storeGradients(r.gParams(), gradTable);
         double drift = Math.max(r.z0().amaxNumber().doubleValue(), r.y0().amaxNumber().doubleValue());
         int most = (int) kept.steps.maxNumber().doubleValue();
         driftCheck.apply(drift, most, revDeq.beta());
