@@ -10,6 +10,8 @@ import java.util.stream.Collectors;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.NormConfig;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -173,6 +175,23 @@ public final class CellNormalisation {
                 stored.apply(slot.name("_v")).assign(unitGaussian(slot.rest, rng, w.dataType()));
             }
         }
+    }
+
+    /**
+     * Weight norm as a SameDiff expression, {@code g · v / ‖v‖} with the norm taken per output unit
+     * (over every axis but the last): the in-graph form of {@link NormConfig#weightNorm()}, for a
+     * graph that normalises a weight itself before passing it to a cell or the RevDEQ op (as
+     * {@link ConvResidualCell}'s {@code weightNorm} flag does inside the cell).
+     *
+     * @param g    the gain, shaped [1, …, 1, out]
+     * @param rank the rank of {@code v} (given, since a loop variable's shape is not known when the graph is built)
+     */
+    public static SDVariable weightNorm(SameDiff sd, SDVariable v, SDVariable g, int rank) {
+        int[] rest = new int[rank - 1];
+        for (int i = 0; i < rest.length; i++) {
+            rest[i] = i;
+        }
+        return v.mul(g.mul(sd.math().rsqrt(v.mul(v).sum(true, rest))));
     }
 
     private static INDArray unitGaussian(long n, Random rng, DataType type) {

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -103,6 +105,18 @@ class CellNormalisationTest {
         assertEquals(List.of("conv1_W_v", "conv1_W_g", "gn1_gamma", "gn1_beta", "conv2_W_v", "conv2_W_g", "gn2_gamma",
                 "gn2_beta", "gn3_gamma", "gn3_beta"), wn.parameters().stream().map(ParamSpec::name).toList());
         assertEquals(List.of(1L, 1L, 1L, 4L), List.of(box(wn.parameters().get(1).shape())));
+    }
+
+    @Test
+    void inGraphWeightNormAgreesWithTheLayerForm() {
+        CellNormalisation wn = CellNormalisation.of(CONV, NormConfig.weightNorm());
+        Map<String, INDArray> arrays = stored(wn, 4);
+        arrays.get("conv2_W_g").assign(Nd4j.createFromArray(0.5, 2.0).reshape(1, 1, 1, 2));
+        INDArray layerForm = wn.bind(arrays::get, DataType.DOUBLE).refresh(false).get(3);
+        SameDiff sd = SameDiff.create();
+        SDVariable w = CellNormalisation.weightNorm(sd, sd.var("v", arrays.get("conv2_W_v")),
+                sd.var("g", arrays.get("conv2_W_g")), 4);
+        assertTrue(layerForm.equalsWithEps(w.eval(), 1e-12));
     }
 
     private static Long[] box(long[] a) {
