@@ -231,11 +231,17 @@ public final class CellNormalisation {
             final INDArray unclipped;
             final INDArray u;
             final INDArray v;
+            /** [rest, out]: the chained gradient of the stored weight. */
+            final INDArray scratch;
+            /** [1, out]: per-unit sums in the backward pass. */
+            final INDArray row;
             double sigma = Double.NaN;
 
             Work(Slot slot, DataType type) {
                 this.slot = slot;
                 this.weight = Nd4j.create(type, slot.spec.shape());
+                this.scratch = Nd4j.create(type, slot.rest, slot.out);
+                this.row = Nd4j.create(type, 1, slot.out);
                 this.norm = Nd4j.create(type, 1, slot.out);
                 this.factor = Nd4j.create(type, 1, slot.out);
                 this.unclipped = Nd4j.create(type, 1, slot.out);
@@ -355,21 +361,22 @@ public final class CellNormalisation {
                 INDArray gm = g.reshape('c', slot.rest, slot.out);
                 boolean spectral = config.type() == NormConfig.Type.SPECTRAL_NORM;
                 INDArray m = w.matrix(spectral ? "_orig" : "_v");
-                // a_j = <dL/dW_j, M_j>, the gradient with respect to output unit j's factor, times that factor's denominator
-                INDArray a = gm.mul(m).sum(true, 0);
-                INDArray active = a.mul(w.unclipped);
-                INDArray dm = gm.mulRowVector(w.factor);
+                // a_j = <dL/dW_j, M_j> over unclipped units j: the gradient of unit j's factor times its denominator
+                w.scratch.assign(gm).muli(m).sum(w.row.reshape(slot.out), 0);
+                INDArray active = w.row.muli(w.unclipped);
                 if (spectral) {
-                    // σ = vᵀ·M·u with u, v fixed: dσ/dM = v·uᵀ, and dL/dσ = -Σ_j a_j·f_j/σ over unclipped j
+                    // σ = vᵀ·M·u with u, v fixed: dσ/dM = v·uᵀ, and dL/dσ = -Σ_j a_j·f_j/σ
                     double dSigma = -active.mul(w.factor).sumNumber().doubleValue() / w.sigma;
-                    dm.addi(w.v.mmul(w.u.transpose()).muli(dSigma));
+                    w.scratch.assign(gm).muliRowVector(w.factor);
+                    Nd4j.gemm(w.v, w.u, w.scratch, false, true, dSigma, 1.0);
                     grads.apply(slot.name("_u")).assign(0);
                     grads.apply(slot.name("_v")).assign(0);
                 } else {
-                    // ‖v_j‖ depends on v_j: d(f_j)/dv_j = -f_j·v_j/‖v_j‖²
-                    dm.subi(m.mulRowVector(active.mul(w.factor).divi(w.norm).divi(w.norm)));
+                    // ‖v_j‖ depends on v_j: dW_j/dv_j·G_j = f_j·(G_j - v_j·a_j/‖v_j‖²)
+                    INDArray coefficient = active.div(w.norm).divi(w.norm);
+                    w.scratch.assign(m).muliRowVector(coefficient).rsubi(gm).muliRowVector(w.factor);
                 }
-                grads.apply(slot.name(spectral ? "_orig" : "_v")).assign(dm.reshape(slot.spec.shape()));
+                grads.apply(slot.name(spectral ? "_orig" : "_v")).assign(w.scratch.reshape(slot.spec.shape()));
                 if (config.learnScale()) {
                     INDArray dg = grads.apply(slot.name("_g"));
                     dg.assign(active.divi(w.norm).reshape(dg.shape()));
