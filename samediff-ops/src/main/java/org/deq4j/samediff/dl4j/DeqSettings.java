@@ -118,13 +118,14 @@ final class DeqSettings implements Serializable {
 
     /** The weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}; empty for none). */
     Map<String, Object> norm() {
-        return norm;
+        // null in settings serialised before the option existed
+        return norm == null ? Map.of() : norm;
     }
 
     /** The cell's weight normalisation, which defines the stored parameters. */
     CellNormalisation normalisation() {
         if (normalisation == null) {
-            normalisation = CellNormalisation.of(cell(), NormConfig.fromMap(norm));
+            normalisation = CellNormalisation.of(cell(), NormConfig.fromMap(norm()));
         }
         return normalisation;
     }
@@ -223,7 +224,7 @@ final class DeqSettings implements Serializable {
     @Override
     public String toString() {
         return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id()
-                + (norm.isEmpty() ? "" : ", norm=" + norm);
+                + (norm().isEmpty() ? "" : ", norm=" + norm());
     }
 
     /** JSON brings numbers back as Integer, Long or Double: compare them by value. */
