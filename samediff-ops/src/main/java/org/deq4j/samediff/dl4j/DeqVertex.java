@@ -72,6 +72,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * mechanism only; it runs natively, see {@link DeqGraphVertex}, not as a SameDiff graph, because
  * DL4J cannot differentiate SameDiff while loops in M2.1).
  *
+ * <p>Normalisation. With {@link Builder#norm} (torchdeq's {@code norm_type} weight or spectral norm)
+ * the vertex's parameters are the {@link CellNormalisation#parameters() stored ones} (e.g. {@code W_v}
+ * and {@code W_g} for a weight {@code W}), the cell's weights are rebuilt from them once per forward pass,
+ * and spectral norm's u and v are state: advanced once per training forward pass, zero gradient, a
+ * {@link NoOp} updater and no regularisation ({@link #getUpdaterByParam}, {@link #getRegularizationByParam}).
+ *
  * <p>Data types. The cell computes in the network's data type: the configuration's compute type
  * ({@link org.deq4j.core.precision.PrecisionPolicy#computeType()}) must equal it, while the solver
  * state may be wider (the default float64 state with a float32 network is the RevDEQ setting).

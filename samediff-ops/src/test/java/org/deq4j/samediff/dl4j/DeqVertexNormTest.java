@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -20,10 +22,13 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.util.ModelSerializer;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.dl4j.DeqNets.Strategy;
+import org.deq4j.samediff.unrolled.UnrolledRevDeq;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,10 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -119,6 +127,62 @@ class DeqVertexNormTest {
             }
         }
         assertTrue(checked > 20, "checked " + checked);
+    }
+
+    /**
+     * The RevDEQ op path (training forward, reverse loop, normalisation backward) against SameDiff's
+     * autodiff of the unrolled reference ({@link UnrolledRevDeq}, every step kept) fed with the same
+     * normalisation written as graph ops (u and v as constants): the same z and the same gradient of
+     * every stored parameter, to 1e-9.
+     */
+    @ParameterizedTest
+    @MethodSource("norms")
+    void opPathMatchesTheUnrolledReference(NormConfig norm) {
+        ComputationGraph net = DeqNets.net(DeqNets.conf(vertex(Strategy.REVERSIBLE, norm), new NoOp()));
+        INDArray features = DeqNets.features(3, 4);
+        net.setInputs(features);
+        net.setLabels(DeqNets.labels(features));
+        net.computeGradientAndScore();
+        DeqGraphVertex v = deq(net);
+        INDArray x = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(8), new long[] {3, DeqNets.HIDDEN});
+        INDArray r = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(9), new long[] {3, DeqNets.STATE});
+        v.setInputs(x);
+        INDArray z = v.doForward(true, LayerWorkspaceMgr.noWorkspaces()).dup();
+        v.setEpsilon(r);
+        Map<String, INDArray> got = v.doBackward(false, LayerWorkspaceMgr.noWorkspaces()).getFirst().gradientForVariable();
+
+        Map<String, INDArray> params = v.paramTable(false);
+        SameDiff sd = SameDiff.create();
+        List<SDVariable> cellParams = new ArrayList<>();
+        for (String w : List.of("W", "U")) {
+            if (norm.type() == NormConfig.Type.WEIGHT_NORM) {
+                cellParams.add(CellNormalisation.weightNorm(sd, sd.var(w + "V", params.get(w + "V").dup()),
+                        sd.var(w + "G", params.get(w + "G").dup()), 2));
+            } else {
+                SDVariable orig = sd.var(w + "Orig", params.get(w + "Orig").dup());
+                SDVariable u = sd.constant(params.get(w + "U").dup().reshape(-1, 1));
+                SDVariable vv = sd.constant(params.get(w + "V").dup().reshape(1, -1));
+                SDVariable sigma = sd.mmul(sd.mmul(vv, orig), u);
+                SDVariable scale = norm.learnScale() ? sd.var(w + "G", params.get(w + "G").dup())
+                        : sd.constant(Nd4j.scalar(norm.targetNorm()));
+                cellParams.add(orig.mul(scale.div(sigma)));
+            }
+        }
+        cellParams.add(sd.var("b", params.get("b").dup()));
+        SDVariable out = UnrolledRevDeq.apply(sd, deq(net).deqVertex().cell(), sd.constant("x", x), cellParams, 0.8, 6);
+        out.mul(sd.constant(r)).sum().markAsLoss();
+        assertTrue(z.equalsWithEps(out.eval(), 1e-12), "z*");
+        List<String> wrt = params.keySet().stream().filter(k -> sd.hasVariable(k) && !sd.getVariable(k).isConstant())
+                .toList();
+        Map<String, INDArray> want = sd.calculateGradients(Map.of(), wrt);
+        assertEquals(norm.learnScale() ? 5 : 3, wrt.size(), wrt.toString());
+        for (String k : wrt) {
+            assertTrue(want.get(k).equalsWithEps(got.get(k), 1e-9), k + ": " + want.get(k) + " vs " + got.get(k));
+        }
+    }
+
+    static Stream<NormConfig> norms() {
+        return Stream.of(SN, SN.withLearnScale(false).withTargetNorm(0.8), WN);
     }
 
     /** The stored parameter name of a DL4J key. */
