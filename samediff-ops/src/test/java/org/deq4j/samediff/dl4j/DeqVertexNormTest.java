@@ -146,7 +146,7 @@ class DeqVertexNormTest {
         DeqGraphVertex v = deq(net);
         INDArray x = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(8), new long[] {3, DeqNets.HIDDEN});
         INDArray r = Nd4j.randn(Nd4j.getRandomFactory().getNewRandomInstance(9), new long[] {3, DeqNets.STATE});
-        v.setInputs(x);
+        v.setInputs(new INDArray[] {x});
         INDArray z = v.doForward(true, LayerWorkspaceMgr.noWorkspaces()).dup();
         v.setEpsilon(r);
         Map<String, INDArray> got = v.doBackward(false, LayerWorkspaceMgr.noWorkspaces()).getFirst().gradientForVariable();
@@ -165,7 +165,9 @@ class DeqVertexNormTest {
                 SDVariable sigma = sd.mmul(sd.mmul(vv, orig), u);
                 SDVariable scale = norm.learnScale() ? sd.var(w + "G", params.get(w + "G").dup())
                         : sd.constant(Nd4j.scalar(norm.targetNorm()));
-                cellParams.add(orig.mul(scale.div(sigma)));
+                // a reciprocal, not scale.div(sigma): with a [1, out] numerator and a [1, 1] divisor, M2.1's
+                // autodiff gave a different (wrong, by the finite differences above) gradient for σ
+                cellParams.add(orig.mul(scale).mul(sd.math().reciprocal(sigma)));
             }
         }
         cellParams.add(sd.var("b", params.get("b").dup()));
