@@ -1,7 +1,6 @@
 package org.deq4j.samediff.dl4j;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 import org.deq4j.core.Deq;
