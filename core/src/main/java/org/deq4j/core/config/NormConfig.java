@@ -8,11 +8,13 @@ import static org.deq4j.core.config.ConfigKey.NORM_TYPE;
 import static org.deq4j.core.config.ConfigKey.SN_N_POWER_ITERS;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.deq4j.core.InvalidConfigException;
@@ -45,6 +47,9 @@ public record NormConfig(Type type, boolean learnScale, double targetNorm, boole
 
     /** What {@link ConfigKey}s of normalisation apply to, for error messages. */
     static final String APPLIES_TO = "a DEQ layer's weight normalisation (NormConfig.fromMap, not DeqConfig)";
+
+    private static final Set<ConfigKey> KEYS = EnumSet.of(NORM_TYPE, NORM_NO_SCALE, NORM_TARGET_NORM, NORM_CLIP,
+            NORM_CLIP_VALUE, SN_N_POWER_ITERS);
 
     /** No normalisation: the cell's parameters are used as they are. */
     public static final NormConfig NONE = new NormConfig(Type.NONE, true, 1.0, false, 1.0, 1);
@@ -215,8 +220,8 @@ public record NormConfig(Type type, boolean learnScale, double targetNorm, boole
         return m;
     }
 
-    /** The keys this reader takes, with the DEQ keys of {@link DeqConfigs#fromMap} excluded. */
+    /** Whether {@code key} is one of the keys this reader takes (none of which {@link DeqConfigs#fromMap} takes). */
     public static boolean isNormKey(String key) {
-        return ConfigKey.of(key).map(k -> k.appliesTo().startsWith(APPLIES_TO)).orElse(false);
+        return ConfigKey.of(key).map(KEYS::contains).orElse(false);
     }
 }

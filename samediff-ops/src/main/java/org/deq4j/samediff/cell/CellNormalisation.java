@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -385,15 +386,12 @@ public final class CellNormalisation {
         }
 
         /**
-         * The spectral-norm estimate σ = uᵀWv of the cell weight {@code name} at the last refresh.
-         *
-         * @throws IllegalArgumentException unless {@code name} is a spectrally normalised weight
+         * The spectral-norm estimate σ = uᵀWv of the cell weight {@code name} at the last refresh;
+         * empty unless {@code name} is a spectrally normalised weight.
          */
-        public double sigma(String name) {
-            return work.stream().filter(w -> w.slot.spec.name().equals(name)).findFirst()
-                    .filter(w -> config.type() == NormConfig.Type.SPECTRAL_NORM).map(w -> w.sigma)
-                    .orElseThrow(() -> new IllegalArgumentException("'" + name + "' is not a spectrally normalised"
-                            + " weight of graph cell '" + cell.type() + "'"));
+        public OptionalDouble sigma(String name) {
+            return work.stream().filter(w -> w.slot.spec.name().equals(name)
+                    && config.type() == NormConfig.Type.SPECTRAL_NORM).mapToDouble(w -> w.sigma).findFirst();
         }
 
         /** The configuration. */

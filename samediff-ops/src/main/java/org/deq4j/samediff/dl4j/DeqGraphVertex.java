@@ -104,11 +104,7 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
 
     @Override
     public OptionalDouble sigma(String weight) {
-        try {
-            return OptionalDouble.of(runtime.normalisation().sigma(weight));
-        } catch (IllegalArgumentException e) {
-            return OptionalDouble.empty();
-        }
+        return runtime.normalisation().sigma(weight);
     }
 
     @Override

@@ -76,11 +76,7 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
 
     @Override
     public OptionalDouble sigma(String weight) {
-        try {
-            return OptionalDouble.of(runtime.normalisation().sigma(weight));
-        } catch (IllegalArgumentException e) {
-            return OptionalDouble.empty();
-        }
+        return runtime.normalisation().sigma(weight);
     }
 
     @Override

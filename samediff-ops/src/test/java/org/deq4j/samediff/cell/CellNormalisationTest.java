@@ -58,9 +58,9 @@ class CellNormalisationTest {
             CellNormalisation.Bound bound = one.bind(arrays::get, DataType.DOUBLE);
             List<ParamSpec> weights = cell.normalisableWeights();
             bound.refresh(false);
-            double[] before = weights.stream().mapToDouble(w -> bound.sigma(w.name())).toArray();
+            double[] before = weights.stream().mapToDouble(w -> bound.sigma(w.name()).orElseThrow()).toArray();
             bound.refresh(true);
-            double[] afterOne = weights.stream().mapToDouble(w -> bound.sigma(w.name())).toArray();
+            double[] afterOne = weights.stream().mapToDouble(w -> bound.sigma(w.name()).orElseThrow()).toArray();
             CellNormalisation.Bound many = CellNormalisation.of(cell, NormConfig.spectralNorm().withPowerIterations(150))
                     .bind(arrays::get, DataType.DOUBLE);
             many.refresh(true);
@@ -70,7 +70,7 @@ class CellNormalisationTest {
                 // uᵀWv with unit u, v never exceeds σ_max, and one iteration from random vectors is short of it
                 assertTrue(before[k] < afterOne[k] && afterOne[k] < exact * (1 - 1e-6),
                         w + ": " + before[k] + " < " + afterOne[k] + " < " + exact);
-                assertEquals(exact, many.sigma(w.name()), 1e-9 * exact, w.name());
+                assertEquals(exact, many.sigma(w.name()).orElseThrow(), 1e-9 * exact, w.name());
                 // the normalised weight has spectral norm g/σ·σ = 1 (g starts at the target norm 1)
                 assertEquals(1.0, svdSigma(many.effective().get(cell.parameters().indexOf(w))), 1e-9, w.name());
             }
@@ -200,7 +200,8 @@ class CellNormalisationTest {
             INDArray m = arrays.get(w.name() + (spectral ? "_orig" : "_v"));
             INDArray cols = m.reshape('c', m.length() / out, out);
             for (long j = 0; j < out; j++) {
-                double denominator = spectral ? bound.sigma(w.name()) : cols.getColumn(j).norm2Number().doubleValue();
+                double denominator = spectral ? bound.sigma(w.name()).orElseThrow()
+                        : cols.getColumn(j).norm2Number().doubleValue();
                 g.putScalar(j, denominator * n.config().clipValue() * (j % 2 == 0 ? 0.5 : 2.0));
             }
         }
