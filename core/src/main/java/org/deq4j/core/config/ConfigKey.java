@@ -8,7 +8,10 @@ import java.util.stream.Collectors;
 
 /**
  * The keys {@link DeqConfigs#fromMap} accepts: torchdeq's names where torchdeq has the concept,
- * plus the keys deq4j's reversible solver, adjoints and precision policy need. Each key knows the
+ * plus the keys deq4j's reversible solver, adjoints and precision policy need; and torchdeq's
+ * weight-normalisation keys ({@code norm_type}, {@code sn_n_power_iters}, ...), which
+ * {@link NormConfig#fromMap} reads for a DEQ layer's cell (they are listed here so that both readers
+ * suggest the nearest key of either kind for a typo). Each key knows the
  * part of a configuration it applies to, so a key that would have no effect is reported instead of
  * being ignored.
  */
@@ -40,7 +43,14 @@ public enum ConfigKey {
     COMPUTE_DTYPE("compute_dtype", "any configuration"),
     JAC_LOSS_WEIGHT("jac_loss_weight", "any configuration"),
     JAC_LOSS_FREQ("jac_loss_freq", "jac_loss_weight > 0"),
-    JAC_LOSS_PROBES("jac_loss_probes", "jac_loss_weight > 0");
+    JAC_LOSS_PROBES("jac_loss_probes", "jac_loss_weight > 0"),
+    NORM_TYPE("norm_type", NormConfig.APPLIES_TO),
+    NORM_NO_SCALE("norm_no_scale", NormConfig.APPLIES_TO + " with norm_type other than 'none'"),
+    NORM_TARGET_NORM("norm_target_norm", NormConfig.APPLIES_TO
+            + " with norm_type 'spectral_norm', or 'weight_norm' and norm_no_scale true"),
+    NORM_CLIP("norm_clip", NormConfig.APPLIES_TO + " with norm_type other than 'none'"),
+    NORM_CLIP_VALUE("norm_clip_value", NormConfig.APPLIES_TO + " with norm_clip true"),
+    SN_N_POWER_ITERS("sn_n_power_iters", NormConfig.APPLIES_TO + " with norm_type 'spectral_norm'");
 
     private static final Map<String, ConfigKey> BY_NAME =
             Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(ConfigKey::key, Function.identity()));

@@ -35,7 +35,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>With {@code weightNorm}, each {@code convK_W} is replaced by a direction {@code convK_V} (same
  * shape) and a gain {@code convK_G} [1, 1, 1, out], initialised to 1, and the weight is
- * {@code g · v / ||v||} with the norm taken per output channel. That expression depends on parameters
+ * {@code g · v / ||v||} with the norm taken per output channel ({@link CellNormalisation#weightNorm},
+ * computed in the graph at every cell evaluation). This is the older form, kept so saved graphs load;
+ * a DEQ layer's weight-norm option ({@link CellNormalisation}, any cell) computes the weights once per
+ * forward pass instead, and cannot be combined with it. That expression depends on parameters
  * only: inside a SameDiff while loop whose body sees the parameters as outer values, M2.1 silently
  * produces no output, so a loop body using a weight-normalised cell must carry the parameters as loop
  * variables. Without weight norm the cell works either way.
@@ -161,6 +164,15 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         }
     }
 
+    /**
+     * The convolution weights, or none with {@code weightNorm}: those are already weight-normalised in
+     * the graph, so a DEQ layer's {@link CellNormalisation} would normalise them twice.
+     */
+    @Override
+    public List<ParamSpec> normalisableWeights() {
+        return weightNorm ? List.of() : GraphCell.super.normalisableWeights();
+    }
+
     private void addNorm(List<ParamSpec> p, String name, long ch) {
         long[] shape = GroupNorm.affineShape(ch, ch / channelsPerGroup);
         p.add(new ParamSpec(name + "_gamma", shape, ParamSpec.Init.ONES, 1));
@@ -210,11 +222,8 @@ public record ConvResidualCell(int channels, int width, int channelsPerGroup, do
         return GroupNorm.apply(sd, u, shape, g3, b3, channels, channels / channelsPerGroup, eps);
     }
 
-    /** The convolution weight: {@code v} itself, or {@code g · v / ||v||} per output channel. */
+    /** The convolution weight: {@code v} itself, or weight norm's {@code g · v / ||v||} per output channel. */
     private static SDVariable weight(SameDiff sd, SDVariable v, SDVariable g) {
-        if (g == null) {
-            return v;
-        }
-        return v.mul(g.mul(sd.math().rsqrt(v.mul(v).sum(true, 0, 1, 2))));
+        return g == null ? v : CellNormalisation.weightNorm(sd, v, g, 4);
     }
 }

@@ -50,4 +50,18 @@ public interface GraphCell {
      * @param params one variable per {@link #parameters()} entry, same order
      */
     SDVariable apply(SameDiff sd, SDVariable z, SDVariable x, List<SDVariable> params);
+
+    /**
+     * The weights that weight or spectral normalisation ({@link CellNormalisation}) re-parameterises:
+     * matrices and convolution kernels whose last axis indexes the output units (SameDiff's layout for
+     * {@code x·W} and for [kH, kW, in, out] kernels). By default every randomly initialised
+     * ({@link ParamSpec.Init#NORMAL_FAN_IN}) parameter of rank 2 or more; biases and normalisation
+     * gains and shifts are not weights. Override to exclude some, or when a weight's output axis is
+     * not the last.
+     */
+    default List<ParamSpec> normalisableWeights() {
+        return parameters().stream()
+                .filter(p -> p.init() == ParamSpec.Init.NORMAL_FAN_IN && p.shape().length >= 2)
+                .toList();
+    }
 }

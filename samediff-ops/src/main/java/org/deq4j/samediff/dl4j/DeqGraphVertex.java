@@ -16,10 +16,13 @@ import org.deeplearning4j.nn.params.SameDiffParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.config.NormConfig;
 import org.deq4j.core.solver.SolverStats;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The runtime of a {@link DeqVertex} in a {@link ComputationGraph}: forward solves for the fixed
@@ -41,7 +44,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Statistics. {@link #lastForwardStats()} and {@link #lastBackwardStats()} report the most recent
  * solve and backward pass; {@link DeqStatsListener} collects them per iteration.
  */
-public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSource {
+public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSource, NormalisedDeq {
     private static final long serialVersionUID = 1L;
 
     private final DeqVertex conf;
@@ -58,8 +61,8 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
         SDVertexParams vp = conf.getVertexParams();
         this.paramTable = SameDiffParamInitializer.getInstance().subsetAndReshape(vp.getParameterKeys(),
                 vp.getParamShapes(), paramsView, null, conf);
-        this.runtime = DeqRuntime.create(name, conf.cell(), conf.deqConfig(), conf.execution(), conf.dropout(),
-                paramTable, dataType);
+        this.runtime = DeqRuntime.create(name, conf.normalisation(), conf.deqConfig(), conf.execution(),
+                conf.dropout(), paramTable, dataType);
         if (initializeParams) {
             conf.initializeParameters(paramTable);
         }
@@ -84,6 +87,29 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
     @Override
     public long forwardCount() {
         return runtime.forwardCount();
+    }
+
+    @Override
+    public NormConfig norm() {
+        return runtime.normalisation().config();
+    }
+
+    @Override
+    @SuppressWarnings("try")
+    public void resetNorm(boolean training) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            runtime.normalisation().refresh(training);
+        }
+    }
+
+    @Override
+    public OptionalDouble sigma(String weight) {
+        return runtime.normalisation().sigma(weight);
+    }
+
+    @Override
+    public long powerIterationSteps() {
+        return runtime.normalisation().iterationSteps();
     }
 
     @Override

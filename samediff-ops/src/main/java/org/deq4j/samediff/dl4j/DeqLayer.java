@@ -1,6 +1,8 @@
 package org.deq4j.samediff.dl4j;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -11,9 +13,14 @@ import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
 import org.nd4j.shade.jackson.annotation.JsonInclude;
@@ -40,7 +47,8 @@ public class DeqLayer extends AbstractSameDiffLayer {
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
-     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none).
+     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none),
+     * weight normalisation ({@link NormConfig#toMap()}; absent means none).
      *
      * @throws org.deq4j.core.InvalidConfigException if the cell type is not registered or a
      *         configuration is invalid
@@ -51,8 +59,9 @@ public class DeqLayer extends AbstractSameDiffLayer {
                     @JsonProperty("deq") Map<String, Object> deq,
                     @JsonProperty("seed") long seed,
                      @JsonProperty("execution") String execution,
-                     @JsonProperty("dropout") Double dropout) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout));
+                     @JsonProperty("dropout") Double dropout,
+                     @JsonProperty("norm") Map<String, Object> norm) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout, norm));
     }
 
     DeqLayer(DeqSettings settings) {
@@ -101,6 +110,34 @@ public class DeqLayer extends AbstractSameDiffLayer {
     /** The locked dropout inside the cell (see {@link Builder#dropout}). */
     public VariationalDropout dropout() {
         return settings.dropout();
+    }
+
+    /** The cell's weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}); omitted from JSON when none. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Object> getNorm() {
+        return settings.norm();
+    }
+
+    /** The cell's weight normalisation, {@link NormConfig#NONE} for none. */
+    public NormConfig norm() {
+        return settings.normalisation().config();
+    }
+
+    /** The cell and its weight normalisation, which defines the stored parameters. */
+    CellNormalisation normalisation() {
+        return settings.normalisation();
+    }
+
+    /** Spectral norm's u and v are state: no updater step (a {@link NoOp}), whatever the configured updater. */
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        return settings.isState(paramName) ? new NoOp() : super.getUpdaterByParam(paramName);
+    }
+
+    /** Spectral norm's u and v are state: no regularisation (no weight decay). */
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return settings.isState(paramName) ? new ArrayList<>() : super.getRegularizationByParam(paramName);
     }
 
     /** The cell. */

@@ -13,10 +13,13 @@ import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.config.NormConfig;
 import org.deq4j.core.solver.SolverStats;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The runtime of a {@link DeqLayer} in a {@code MultiLayerNetwork}: {@code activate} solves,
@@ -24,7 +27,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link DeqGraphVertex} (workspaces, kept solution, inference without a trajectory, statistics).
  * A configured dropout applies to the layer's input in training, as for DL4J's own layers.
  */
-public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqStatsSource {
+public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqStatsSource, NormalisedDeq {
     private static final long serialVersionUID = 1L;
 
     private INDArray params;
@@ -56,6 +59,29 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     @Override
     public long forwardCount() {
         return runtime.forwardCount();
+    }
+
+    @Override
+    public NormConfig norm() {
+        return runtime.normalisation().config();
+    }
+
+    @Override
+    @SuppressWarnings("try")
+    public void resetNorm(boolean training) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            runtime.normalisation().refresh(training);
+        }
+    }
+
+    @Override
+    public OptionalDouble sigma(String weight) {
+        return runtime.normalisation().sigma(weight);
+    }
+
+    @Override
+    public long powerIterationSteps() {
+        return runtime.normalisation().iterationSteps();
     }
 
     @Override
@@ -171,7 +197,7 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     public void setParamTable(Map<String, INDArray> paramTable) {
         if (this.paramTable == null) {
             this.paramTable = paramTable;
-            this.runtime = DeqRuntime.create(deqName(), layerConf().cell(), layerConf().deqConfig(),
+            this.runtime = DeqRuntime.create(deqName(), layerConf().normalisation(), layerConf().deqConfig(),
                     layerConf().execution(), layerConf().dropout(), paramTable, dataType);
         } else {
             paramTable.forEach(this::setParam);

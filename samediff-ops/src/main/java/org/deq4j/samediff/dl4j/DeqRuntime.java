@@ -22,8 +22,8 @@ import org.deq4j.core.reg.PenaltyGradients;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.state.PassWorkspace;
 import org.deq4j.core.state.State;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -62,11 +62,11 @@ import org.nd4j.linalg.factory.Nd4j;
 abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final String name;
     final GraphCell graphCell;
-    final Map<String, INDArray> paramTable;
     final DataType dataType;
     private final VariationalDropout dropout;
     /** The mask of the latest training forward, if dropout is on; redrawn in place per step. */
     private INDArray mask;
+    private final CellNormalisation.Bound normalisation;
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
@@ -79,9 +79,11 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private long[] cellInjectionShape;
     private JacobianPenalty pendingPenalty;
     private INDArray penaltyInput;
+    /** The penalty's gradients while a backward pass of a regularised step stores its gradients. */
+    private PenaltyGradients penaltyGradients;
     private OptionalDouble lastPenalty = OptionalDouble.empty();
 
-    DeqRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+    DeqRuntime(String name, CellNormalisation normalisation, DeqConfig config, VariationalDropout dropout,
                Map<String, INDArray> paramTable, DataType dataType) {
         if (config.precision().computeType() != dataType) {
             throw new InvalidConfigException("DEQ '" + name + "': the cell computes in "
@@ -90,10 +92,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
                     + " (the state type may stay wider)");
         }
         this.name = name;
-        this.graphCell = graphCell;
-        this.paramTable = paramTable;
+        this.graphCell = normalisation.cell();
         this.dataType = dataType;
         this.dropout = dropout;
+        this.normalisation = normalisation.bind(p -> paramTable.get(DeqSettings.key(p)), dataType);
         String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
@@ -104,18 +106,20 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     /**
      * The runtime of {@code execution} for {@code config}.
      *
-     * @param name       the vertex or layer name, for errors
-     * @param dropout    the locked dropout of training forwards ({@link VariationalDropout#OFF} for none)
-     * @param paramTable the parameter views by DL4J key ({@code DeqSettings.key} of {@link ParamSpec#name()})
-     * @param dataType   the network's data type
+     * @param name          the vertex or layer name, for errors
+     * @param normalisation the cell and how its weights are normalised
+     * @param dropout       the locked dropout of training forwards ({@link VariationalDropout#OFF} for none)
+     * @param paramTable    the stored parameter views by DL4J key ({@code DeqSettings.key} of
+     *                      {@link CellNormalisation#parameters()} names)
+     * @param dataType      the network's data type
      * @throws InvalidConfigException if the configuration's compute type is not the network's, or the
      *         execution cannot run the configuration
      */
-    static DeqRuntime create(String name, GraphCell graphCell, DeqConfig config, DeqExecution execution,
+    static DeqRuntime create(String name, CellNormalisation normalisation, DeqConfig config, DeqExecution execution,
                              VariationalDropout dropout, Map<String, INDArray> paramTable, DataType dataType) {
         return switch (execution.resolve(config)) {
-            case REVDEQ_OP -> new RevDeqOpRuntime(name, graphCell, config, dropout, paramTable, dataType);
-            case CORE_ENGINE, AUTO -> new EngineRuntime(name, graphCell, config, dropout, paramTable, dataType);
+            case REVDEQ_OP -> new RevDeqOpRuntime(name, normalisation, config, dropout, paramTable, dataType);
+            case CORE_ENGINE, AUTO -> new EngineRuntime(name, normalisation, config, dropout, paramTable, dataType);
         };
     }
 
@@ -129,9 +133,9 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     abstract INDArray solve(INDArray x, boolean training, Optional<INDArray> mask);
 
     /**
-     * Writes dL/dθ into {@code gradTable}'s views and returns dL/dx in any type, from the kept training
-     * solve of {@code x} if there is one, else from a new solve. Records its statistics with
-     * {@link #differentiated}.
+     * Writes dL/dθ into {@code gradTable}'s views (with {@link #storeGradients}) and returns dL/dx in
+     * any type, from the kept training solve of {@code x} if there is one, else from a new solve.
+     * Records its statistics with {@link #differentiated}.
      *
      * @param mask the mask of the kept training solve, or of the new solve
      */
@@ -210,9 +214,33 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         return cell;
     }
 
-    /** The parameter views in the cell's parameter order. */
+    /**
+     * The cell's parameters in its parameter order: the parameter views themselves, or for normalised
+     * weights the weights rebuilt at the start of the last forward pass (the same arrays every time).
+     */
     final List<INDArray> parameterViews() {
-        return graphCell.parameters().stream().map(spec -> paramTable.get(DeqSettings.key(spec.name()))).toList();
+        return normalisation.effective();
+    }
+
+    /**
+     * Writes the cell's parameter gradients (in its parameter order) into {@code gradTable}, through
+     * the weight normalisation if there is one, with the pending Jacobian penalty's added (the
+     * arrays of {@code cellGradients} are added to in place).
+     */
+    final void storeGradients(List<INDArray> cellGradients, Map<String, INDArray> gradTable) {
+        if (penaltyGradients != null) {
+            // the penalty's θ-gradient is with respect to the same (normalised) cell weights, so it joins
+            // the solve's before the one pass through the normalisation
+            for (int i = 0; i < cellGradients.size(); i++) {
+                cellGradients.get(i).addi(penaltyGradients.gParams().get(i));
+            }
+        }
+        normalisation.backward(cellGradients, p -> gradTable.get(DeqSettings.key(p)));
+    }
+
+    /** The weight normalisation bound to the parameter views. */
+    final CellNormalisation.Bound normalisation() {
+        return normalisation;
     }
 
     /**
@@ -226,6 +254,8 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
              PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
             lastPenalty = OptionalDouble.empty();
+            // torchdeq's reset_norm: the weights are rebuilt once per forward pass, not per solver step
+            normalisation.refresh(training);
             Optional<INDArray> stepMask = training ? drawMask(x) : Optional.empty();
             INDArray z = solve(x, training, stepMask);
             if (training && jacobian.isOn()) {
@@ -265,9 +295,17 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
              PassWorkspace.Scope pass = backwardPass.open()) {
             // the held solve's mask; a backward that must solve again is a new training step
             boolean held = holdsSolution() && mask != null && mask.size(0) == x.size(0);
-            INDArray gx = differentiate(x, epsilon, gradTable, held ? Optional.of(mask) : drawMask(x));
-            if (pendingPenalty != null && penaltyInput == x) {
-                gx = addPenaltyGradients(gx, gradTable, scoreScale);
+            PenaltyGradients penalty = pendingPenalty != null && penaltyInput == x
+                    ? pendingPenalty.gradients(scoreScale * jacobian.weight()) : null;
+            INDArray gx;
+            penaltyGradients = penalty;
+            try {
+                gx = differentiate(x, epsilon, gradTable, held ? Optional.of(mask) : drawMask(x));
+            } finally {
+                penaltyGradients = null;
+            }
+            if (penalty != null) {
+                gx = addPenaltyGradients(gx, penalty);
             }
             clear();
             return export.apply(inNetworkType(gx));
@@ -320,15 +358,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     }
 
     /**
-     * Adds {@code s·λ·∂R/∂θ} to the parameter gradients and returns {@code dL/dx + s·λ·∂R/∂x} for the
-     * score scale s; counts the probe VJPs.
+     * Returns {@code dL/dx + s·λ·∂R/∂x} for the penalty gradients {@code g} (already scaled by the score
+     * scale s and λ) and counts the probe VJPs; the parameter part went in with {@link #storeGradients}.
      */
-    private INDArray addPenaltyGradients(INDArray gx, Map<String, INDArray> gradTable, double scoreScale) {
-        PenaltyGradients g = pendingPenalty.gradients(scoreScale * jacobian.weight());
-        List<ParamSpec> specs = graphCell.parameters();
-        for (int i = 0; i < specs.size(); i++) {
-            gradTable.get(DeqSettings.key(specs.get(i).name())).addi(g.gParams().get(i));
-        }
+    private INDArray addPenaltyGradients(INDArray gx, PenaltyGradients g) {
         BackwardStats b = lastBackward;
         lastBackward = new BackwardStats(b.cellEvaluations() + pendingPenalty.probeCount() + g.cellEvaluations(),
                 b.drift(), b.solve());

@@ -14,6 +14,8 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -21,8 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a DEQ vertex or layer is configured with, in its serialisable form (cell type and
- * configuration map, DEQ configuration map, seed, execution, locked-dropout rate) and its live form (the {@link GraphCell} and the
- * {@link DeqConfig}, recreated on demand after deserialisation).
+ * configuration map, DEQ configuration map, seed, execution, locked-dropout rate, weight-normalisation
+ * map) and its live form (the {@link GraphCell}, the {@link DeqConfig} and the {@link CellNormalisation},
+ * recreated on demand after deserialisation).
  */
 final class DeqSettings implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -33,10 +36,13 @@ final class DeqSettings implements Serializable {
     private final long seed;
     private final DeqExecution execution;
     private final double dropout;
+    private final Map<String, Object> norm;
     private transient GraphCell cell;
     private transient DeqConfig config;
+    private transient CellNormalisation normalisation;
 
-    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout) {
+    private DeqSettings(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout,
+                        NormConfig norm) {
         this.cell = Objects.requireNonNull(cell, "cell");
         this.config = Objects.requireNonNull(config, "config");
         this.cellType = cell.type();
@@ -45,6 +51,8 @@ final class DeqSettings implements Serializable {
         this.seed = seed;
         this.execution = Objects.requireNonNull(execution, "execution");
         this.dropout = new VariationalDropout(dropout).rate();
+        this.norm = Collections.unmodifiableMap(norm.toMap());
+        this.normalisation = CellNormalisation.of(cell, norm);
         execution.resolve(config);
         if (cell.parameters().isEmpty()) {
             throw new InvalidConfigException("graph cell '" + cellType + "' has no parameters; a DEQ layer needs"
@@ -62,21 +70,23 @@ final class DeqSettings implements Serializable {
      * @throws InvalidConfigException if the cell has no parameters, the configuration has no map form,
      *         the execution cannot run it or the dropout rate is out of range
      */
-    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout) {
-        return new DeqSettings(cell, config, seed, execution, dropout);
+    static DeqSettings of(GraphCell cell, DeqConfig config, long seed, DeqExecution execution, double dropout,
+                          NormConfig norm) {
+        return new DeqSettings(cell, config, seed, execution, dropout, norm);
     }
 
     /**
-     * From the JSON form; a null execution or dropout (configurations saved before those settings) is
-     * {@link DeqExecution#AUTO} and no dropout.
+     * From the JSON form; a null execution, dropout or normalisation (configurations saved before those
+     * settings) is {@link DeqExecution#AUTO}, no dropout and {@link NormConfig#NONE}.
      *
      * @throws InvalidConfigException if the cell type is not registered or a configuration is invalid
      */
     static DeqSettings fromJson(String cellType, Map<String, Object> cellConfig, Map<String, Object> deq, long seed,
-                                String execution, Double dropout) {
+                                String execution, Double dropout, Map<String, Object> norm) {
         return new DeqSettings(GraphCells.create(Objects.requireNonNull(cellType, "cellType"),
                 Objects.requireNonNull(cellConfig, "cellConfig")), DeqConfigs.fromMap(Objects.requireNonNull(deq, "deq")),
-                seed, DeqExecution.parse(execution), dropout == null ? 0 : dropout);
+                seed, DeqExecution.parse(execution), dropout == null ? 0 : dropout,
+                norm == null ? NormConfig.NONE : NormConfig.fromMap(norm));
     }
 
     String cellType() {
@@ -118,6 +128,29 @@ final class DeqSettings implements Serializable {
         return config;
     }
 
+    /** The weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}; empty for none). */
+    Map<String, Object> norm() {
+        // null in settings serialised before the option existed
+        return norm == null ? Map.of() : norm;
+    }
+
+    /** The cell's weight normalisation, which defines the stored parameters. */
+    CellNormalisation normalisation() {
+        if (normalisation == null) {
+            normalisation = CellNormalisation.of(cell(), NormConfig.fromMap(norm()));
+        }
+        return normalisation;
+    }
+
+    /**
+     * Whether the DL4J parameter {@code key} is state, not trained (spectral norm's u and v): it takes
+     * no updater step and no regularisation.
+     */
+    boolean isState(String key) {
+        return normalisation().parameters().stream()
+                .anyMatch(p -> key(p.name()).equals(key) && normalisation().isState(p.name()));
+    }
+
     /**
      * The DL4J key of a cell parameter: DL4J's updater splits "layer_param" keys at the last
      * underscore, so underscores are dropped and the next letter is capitalised ("conv1_W" becomes
@@ -138,14 +171,15 @@ final class DeqSettings implements Serializable {
     }
 
     /**
-     * Declares the cell's parameters under their {@link #key}s: randomly initialised ones as DL4J
-     * weights, constant-initialised ones (biases, normalisation gains and shifts) as DL4J biases.
+     * Declares the stored parameters ({@link CellNormalisation#parameters()}: the cell's own without
+     * normalisation) under their {@link #key}s: randomly initialised ones as DL4J weights, the others
+     * (biases, normalisation gains and shifts, spectral norm's u and v) as DL4J biases.
      *
      * @throws InvalidConfigException if two parameter names give the same key
      */
     void defineParameters(SDLayerParams params) {
         Map<String, String> seen = new LinkedHashMap<>();
-        for (ParamSpec spec : cell().parameters()) {
+        for (ParamSpec spec : normalisation().parameters()) {
             String key = key(spec.name());
             String other = seen.put(key, spec.name());
             if (other != null || key.isEmpty()) {
@@ -163,7 +197,7 @@ final class DeqSettings implements Serializable {
 
     /** Writes the seeded initial values into the parameter views (keyed by {@link #key}). */
     void initialise(Map<String, INDArray> params) {
-        SeededParamInit.initialise(cell().parameters(), params, seed);
+        SeededParamInit.initialise(normalisation(), params, seed);
     }
 
     /**
@@ -185,23 +219,25 @@ final class DeqSettings implements Serializable {
         };
     }
 
-    /** Equal cell (type and configuration, numbers by value), DEQ configuration and seed. */
+    /** Equal cell (type and configuration, numbers by value), DEQ configuration, seed, execution and normalisation. */
     @Override
     public boolean equals(Object o) {
         return o instanceof DeqSettings s && s.cellType.equals(cellType)
                 && normalised(s.cellConfig).equals(normalised(cellConfig)) && s.config().equals(config())
-                && s.seed == seed && s.execution == execution && Double.compare(s.dropout, dropout) == 0;
+                && s.seed == seed && s.execution == execution && Double.compare(s.dropout, dropout) == 0
+                && s.normalisation().config().equals(normalisation().config());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution, dropout);
+        return Objects.hash(cellType, normalised(cellConfig), config(), seed, execution, dropout,
+                normalisation().config());
     }
 
     @Override
     public String toString() {
         return "cell=" + cellType + cellConfig + ", deq=" + deq + ", seed=" + seed + ", execution=" + execution.id()
-                + (dropout > 0 ? ", dropout=" + dropout : "");
+                + (dropout > 0 ? ", dropout=" + dropout : "") + (norm().isEmpty() ? "" : ", norm=" + norm());
     }
 
     /** JSON brings numbers back as Integer, Long or Double: compare them by value. */

@@ -1,5 +1,7 @@
 package org.deq4j.samediff.dl4j;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,6 +16,8 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.config.DeqConfigs;
+import org.deq4j.core.config.NormConfig;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.GraphCells;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -22,6 +26,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnoreProperties;
 import org.nd4j.shade.jackson.annotation.JsonInclude;
@@ -72,6 +78,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * parameter and input gradients; the network's score leaves the term out and
  * {@link DeqStatsSource#lastJacobianPenalty()} reports it (see {@code docs/stabilisers.md}).
  *
+ * <p>Normalisation. With {@link Builder#norm} (torchdeq's {@code norm_type} weight or spectral norm)
+ * the vertex's parameters are the {@link CellNormalisation#parameters() stored ones} (e.g. {@code W_v}
+ * and {@code W_g} for a weight {@code W}), the cell's weights are rebuilt from them once per forward pass,
+ * and spectral norm's u and v are state: advanced once per training forward pass, zero gradient, a
+ * {@link NoOp} updater and no regularisation ({@link #getUpdaterByParam}, {@link #getRegularizationByParam}).
+ *
  * <p>Data types. The cell computes in the network's data type: the configuration's compute type
  * ({@link org.deq4j.core.precision.PrecisionPolicy#computeType()}) must equal it, while the solver
  * state may be wider (the default float64 state with a float32 network is the RevDEQ setting).
@@ -92,7 +104,8 @@ public class DeqVertex extends SameDiffVertex {
 
     /**
      * The JSON form: cell type and configuration, DEQ configuration map, seed, execution
-     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none).
+     * ({@link DeqExecution#id()}; absent means {@code auto}), locked-dropout rate (absent means none),
+     * weight normalisation ({@link NormConfig#toMap()}; absent means none).
      *
      * @throws InvalidConfigException if the cell type is not registered, the cell configuration is
      *         invalid or the DEQ configuration map is invalid
@@ -103,8 +116,9 @@ public class DeqVertex extends SameDiffVertex {
                      @JsonProperty("deq") Map<String, Object> deq,
                      @JsonProperty("seed") long seed,
                      @JsonProperty("execution") String execution,
-                     @JsonProperty("dropout") Double dropout) {
-        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout));
+                     @JsonProperty("dropout") Double dropout,
+                     @JsonProperty("norm") Map<String, Object> norm) {
+        this(DeqSettings.fromJson(cellType, cellConfig, deq, seed, execution, dropout, norm));
     }
 
     private DeqVertex(DeqSettings settings) {
@@ -175,6 +189,34 @@ public class DeqVertex extends SameDiffVertex {
     /** The DEQ configuration: solver, adjoint, stopping rule, precision. */
     public DeqConfig deqConfig() {
         return settings.config();
+    }
+
+    /** The cell's weight normalisation as its torchdeq-style map ({@link NormConfig#toMap}); omitted from JSON when none. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Object> getNorm() {
+        return settings.norm();
+    }
+
+    /** The cell's weight normalisation, {@link NormConfig#NONE} for none. */
+    public NormConfig norm() {
+        return settings.normalisation().config();
+    }
+
+    /** The cell and its weight normalisation, which defines the stored parameters. */
+    CellNormalisation normalisation() {
+        return settings.normalisation();
+    }
+
+    /** Spectral norm's u and v are state: no updater step (a {@link NoOp}), whatever the configured updater. */
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        return settings.isState(paramName) ? new NoOp() : super.getUpdaterByParam(paramName);
+    }
+
+    /** Spectral norm's u and v are state: no regularisation (no weight decay). */
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return settings.isState(paramName) ? new ArrayList<>() : super.getRegularizationByParam(paramName);
     }
 
     @Override
@@ -277,8 +319,37 @@ public class DeqVertex extends SameDiffVertex {
         private DeqExecution execution = DeqExecution.AUTO;
         private double dropout;
         private IUpdater updater;
+        private NormConfig norm = NormConfig.NONE;
 
         private Builder() {
+        }
+
+        /**
+         * Weight or spectral normalisation of the cell's weights ({@link CellNormalisation}); by default
+         * {@link NormConfig#NONE}.
+         */
+        public Builder norm(NormConfig norm) {
+            this.norm = Objects.requireNonNull(norm, "norm");
+            return this;
+        }
+
+        /**
+         * The DEQ configuration and the weight normalisation from one torchdeq-style map: the
+         * normalisation keys ({@code norm_type}, {@code sn_n_power_iters}, ...; {@link NormConfig#fromMap})
+         * set {@link #norm}, every other key goes to {@link DeqConfigs#fromMap} and replaces the DEQ
+         * configuration.
+         *
+         * @throws InvalidConfigException naming the key: an unknown key (with the nearest valid key of
+         *         either kind), a key without effect, or a bad value
+         */
+        public Builder torchdeq(Map<String, ?> map) {
+            Map<String, Object> normKeys = new LinkedHashMap<>();
+            Map<String, Object> deqKeys = new LinkedHashMap<>();
+            map.forEach((k, v) -> (k != null && NormConfig.isNormKey(k) ? normKeys : deqKeys).put(k, v));
+            DeqConfig c = DeqConfigs.fromMap(deqKeys);
+            this.norm = NormConfig.fromMap(normKeys);
+            this.config = c;
+            return this;
         }
 
         /** The cell f. Required. */
@@ -369,6 +440,14 @@ public class DeqVertex extends SameDiffVertex {
             return execution;
         }
 
+        public NormConfig getNorm() {
+            return norm;
+        }
+
+        public void setNorm(NormConfig norm) {
+            norm(norm);
+        }
+
         public void setExecution(DeqExecution execution) {
             execution(execution);
         }
@@ -382,8 +461,9 @@ public class DeqVertex extends SameDiffVertex {
         }
 
         /**
-         * @throws InvalidConfigException if no cell was given, the cell has no parameters, or the
-         *         configuration has no map form (so it could not be saved)
+         * @throws InvalidConfigException if no cell was given, the cell has no parameters, the
+         *         configuration has no map form (so it could not be saved), or a normalisation is asked
+         *         of a cell without normalisable weights
          */
         public DeqVertex build() {
             DeqVertex v = new DeqVertex(settings());
@@ -410,7 +490,7 @@ public class DeqVertex extends SameDiffVertex {
             if (cell == null) {
                 throw new InvalidConfigException("DeqVertex needs a cell: builder().cell(...)");
             }
-            return DeqSettings.of(cell, config, seed, execution, dropout);
+            return DeqSettings.of(cell, config, seed, execution, dropout, norm);
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.deq4j.samediff.dl4j;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,8 +12,7 @@ import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.LockedDropoutCell;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.state.State;
-import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -31,9 +29,9 @@ final class EngineRuntime extends DeqRuntime {
     private DeqSolution solution;
     private INDArray solvedInput;
 
-    EngineRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+    EngineRuntime(String name, CellNormalisation normalisation, DeqConfig config, VariationalDropout dropout,
                   Map<String, INDArray> paramTable, DataType dataType) {
-        super(name, graphCell, config, dropout, paramTable, dataType);
+        super(name, normalisation, config, dropout, paramTable, dataType);
         this.deq = Deq.of(config);
     }
 
@@ -66,10 +64,7 @@ final class EngineRuntime extends DeqRuntime {
         DeqSolution s = solution != null && solvedInput == x ? solution : solve(x.dup(), mask);
         DeqGradients g = s.backward(State.of(epsilon));
         differentiated(g.stats());
-        List<ParamSpec> specs = graphCell.parameters();
-        for (int i = 0; i < specs.size(); i++) {
-            gradTable.get(DeqSettings.key(specs.get(i).name())).assign(g.gParams().get(i));
-        }
+        storeGradients(g.gParams(), gradTable);
         return g.gx().part(0);
     }
 

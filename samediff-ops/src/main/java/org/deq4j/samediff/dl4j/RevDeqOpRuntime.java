@@ -13,8 +13,7 @@ import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.solver.SolverStats;
-import org.deq4j.samediff.cell.GraphCell;
-import org.deq4j.samediff.cell.ParamSpec;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.op.RevDeq;
 import org.deq4j.samediff.op.RevDeqLoops;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -75,10 +74,10 @@ final class RevDeqOpRuntime extends DeqRuntime {
         }
     }
 
-    RevDeqOpRuntime(String name, GraphCell graphCell, DeqConfig config, VariationalDropout dropout,
+    RevDeqOpRuntime(String name, CellNormalisation normalisation, DeqConfig config, VariationalDropout dropout,
                     Map<String, INDArray> paramTable, DataType dataType) {
-        super(name, graphCell, config, dropout, paramTable, dataType);
-        this.revDeq = RevDeq.of(graphCell, config);
+        super(name, normalisation, config, dropout, paramTable, dataType);
+        this.revDeq = RevDeq.of(normalisation.cell(), config);
         this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
         this.tol = config.stop().tol();
     }
@@ -128,10 +127,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
         RevDeqLoops.Reverse r = mask.isPresent()
                 ? loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon, mask.get())
                 : loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
-        List<ParamSpec> specs = graphCell.parameters();
-        for (int i = 0; i < specs.size(); i++) {
-            gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
-        }
+        storeGradients(r.gParams(), gradTable);
         double drift = Math.max(r.z0().amaxNumber().doubleValue(), r.y0().amaxNumber().doubleValue());
         int most = (int) kept.steps.maxNumber().doubleValue();
         driftCheck.apply(drift, most, revDeq.beta());

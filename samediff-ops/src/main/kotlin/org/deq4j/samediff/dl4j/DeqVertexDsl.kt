@@ -2,6 +2,7 @@ package org.deq4j.samediff.dl4j
 
 import org.deq4j.core.DeqConfigSpec
 import org.deq4j.core.DeqDsl
+import org.deq4j.core.config.NormConfig
 import org.deq4j.samediff.cell.GraphCell
 import org.nd4j.linalg.learning.config.IUpdater
 
@@ -29,7 +30,7 @@ fun deqLayer(spec: DeqVertexSpec.() -> Unit): DeqLayer = DeqVertexSpec().apply(s
 
 /**
  * The receiver of [deqVertex] and [deqLayer]: the DEQ settings of [DeqConfigSpec] plus the layer's own
- * (cell, seed, updater, execution, dropout).
+ * (cell, seed, updater, execution, dropout, norm).
  */
 @DeqDsl
 class DeqVertexSpec internal constructor() : DeqConfigSpec() {
@@ -51,8 +52,14 @@ class DeqVertexSpec internal constructor() : DeqConfigSpec() {
      */
     var dropout: Double = 0.0
 
+    /**
+     * Weight or spectral normalisation of the cell's weights, e.g. `NormConfig.spectralNorm()`;
+     * by default none ([org.deq4j.samediff.cell.CellNormalisation]).
+     */
+    var norm: NormConfig = NormConfig.NONE
+
     internal fun builder(): DeqVertex.Builder {
-        val b = DeqVertex.builder().deq(toConfig()).seed(seed).execution(execution).dropout(dropout)
+        val b = DeqVertex.builder().deq(toConfig()).seed(seed).execution(execution).dropout(dropout).norm(norm)
         cell?.let { b.cell(it) }
         updater?.let { b.updater(it) }
         return b

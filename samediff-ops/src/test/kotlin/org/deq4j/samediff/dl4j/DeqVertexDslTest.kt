@@ -10,6 +10,7 @@ import org.deq4j.core.Adjoints
 import org.deq4j.core.DeqConfig
 import org.deq4j.core.GradientStrategy
 import org.deq4j.core.InvalidConfigException
+import org.deq4j.core.config.NormConfig
 import org.deq4j.core.deqConfig
 import org.deq4j.core.adjoint.PhantomAdjoint
 import org.deq4j.core.adjoint.ReversibleAdjoint
@@ -103,7 +104,7 @@ class DeqVertexDslTest {
         assertEquals(AndersonSolver(3, AndersonSolver.defaults().lambda(), AndersonSolver.defaults().beta()),
             anderson.deqConfig().solver())
         assertEquals(anderson, DeqVertex(anderson.cellType, anderson.cellConfig, anderson.deq, anderson.seed,
-            anderson.execution, anderson.dropout))
+            anderson.execution, anderson.dropout, anderson.norm))
     }
 
     @Test
@@ -116,7 +117,8 @@ class DeqVertexDslTest {
             execution = DeqExecution.CORE_ENGINE
         }
         assertEquals("core_engine", engine.execution)
-        assertEquals(engine, DeqVertex(engine.cellType, engine.cellConfig, engine.deq, engine.seed, "core_engine", null))
+        assertEquals(engine, DeqVertex(engine.cellType, engine.cellConfig, engine.deq, engine.seed, "core_engine",
+            null, null))
     }
 
     @Test
@@ -127,9 +129,22 @@ class DeqVertexDslTest {
         }
         assertEquals(0.2, dropped.dropout().rate())
         assertEquals(dropped, DeqVertex(dropped.cellType, dropped.cellConfig, dropped.deq, dropped.seed,
-            dropped.execution, 0.2))
+            dropped.execution, 0.2, null))
         assertEquals(0.0, deqVertex { cell = TanhTestCell(4, 3, 0.5) }.dropout, "off by default")
         assertThrows<InvalidConfigException> { deqVertex { cell = TanhTestCell(4, 3, 0.5); dropout = 1.0 } }
+    }
+
+    @Test
+    fun normIsOneProperty() {
+        val sn = deqVertex {
+            cell = TanhTestCell(4, 3, 0.5)
+            norm = NormConfig.spectralNorm().withPowerIterations(3)
+        }
+        assertEquals(NormConfig.spectralNorm().withPowerIterations(3), sn.norm())
+        assertEquals(mapOf("norm_type" to "spectral_norm", "norm_no_scale" to false, "norm_target_norm" to 1.0,
+            "norm_clip" to false, "sn_n_power_iters" to 3), sn.norm)
+        assertEquals(sn, DeqVertex(sn.cellType, sn.cellConfig, sn.deq, sn.seed, sn.execution, null, sn.norm))
+        assertEquals(NormConfig.NONE, deqVertex { cell = TanhTestCell(4, 3, 0.5) }.norm())
     }
 
     @Test
