@@ -19,11 +19,15 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.cell.Cell;
+import org.deq4j.core.cell.LockedDropoutCell;
+import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.check.FiniteDifferences;
+import org.deq4j.core.config.NormConfig;
 import org.deq4j.core.reg.JacobianPenalty;
 import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.core.reg.PenaltyGradients;
 import org.deq4j.core.state.State;
+import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.MlpCell;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -138,6 +142,66 @@ class DeqJacobianRegularizationTest {
                 Collections.nCopies(6, plain.gradient().gradient()), total, 1e-6,
                 Nd4j.getRandomFactory().getNewRandomInstance(5));
         assertTrue(without.maxRelativeError() > 1e-3, "the penalty's share: " + without.maxRelativeError());
+    }
+
+    /**
+     * All three stabilisers at once, on both executions: the penalty is taken on the step's masked
+     * cell and its parameter gradient passes back through weight normalisation together with the
+     * solve's. The reference is finite differences of batch·(score + λ·R) with R rebuilt independently:
+     * the step's mask and probes redrawn from the seed, the normalised weights recomputed from the
+     * perturbed parameters, and z* held at the step's fixed point as the penalty defines it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"REVERSIBLE", "UNROLLED"})
+    void penaltyWithDropoutAndWeightNormIsTheGradientOfScorePlusPenalty(Strategy strategy) {
+        DeqConfig config = strategy.config().toBuilder()
+                .jacobian(new JacobianRegularization(LAMBDA, 1.0, PROBES)).build();
+        TanhTestCell graphCell = new TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.2);
+        VariationalDropout dropout = new VariationalDropout(0.3);
+        DeqVertex deq = DeqVertex.builder().cell(graphCell).deq(config).seed(7).dropout(dropout.rate())
+                .norm(NormConfig.weightNorm()).build();
+        ComputationGraph net = DeqNets.net(DeqNets.conf(deq, new NoOp()));
+        INDArray x = DeqNets.features(3, 4);
+        DataSet data = new DataSet(x, DeqNets.labels(x));
+        DeqGraphVertex vertex = (DeqGraphVertex) net.getVertex("deq");
+        Nd4j.getRandom().setSeed(STEP_SEED);
+        net.setInputs(x);
+        net.setLabels(data.getLabels());
+        net.computeGradientAndScore();
+        INDArray analytic = net.gradient().gradient().dup();
+        double reported = vertex.lastJacobianPenalty().orElseThrow();
+
+        // The step's fixed point (a training forward under the step's seed), then its mask and probes
+        // redrawn in the runtime's order from the same seed.
+        Nd4j.getRandom().setSeed(STEP_SEED);
+        State zStar = State.of(net.feedForward(new INDArray[] {x}, true, false).get("deq").dup());
+        Nd4j.getRandom().setSeed(STEP_SEED);
+        long[] stateShape = {x.size(0), DeqNets.STATE};
+        INDArray mask = dropout.sampleInto(Nd4j.createUninitialized(DataType.DOUBLE,
+                graphCell.dropoutMaskShape(stateShape)));
+        assertEquals(vertex.lastDropoutMask().orElseThrow(), mask, "the reference redraws the step's mask");
+        List<State> probes = JacobianPenalty.gaussianProbes(zStar, PROBES, Nd4j.getRandom());
+        CellNormalisation.Bound weights = CellNormalisation.of(graphCell, NormConfig.weightNorm())
+                .bind(p -> vertex.paramTable(false).get(DeqSettings.key(p)), DataType.DOUBLE);
+        Cell cell = new LockedDropoutCell(GraphCellAdapter.toCell(graphCell, new long[] {DeqNets.HIDDEN},
+                weights.refresh(false)), State.of(mask));
+        DoubleSupplier penalty = () -> {
+            weights.refresh(false);
+            return LAMBDA * JacobianPenalty.estimate(cell, zStar,
+                    State.of(net.feedForward(new INDArray[] {x}, false, false).get("dense")), probes).value();
+        };
+        assertEquals(penalty.getAsDouble(), reported, 1e-12 * reported, "the vertex reports λ·R of its probes");
+
+        int batch = (int) x.size(0);
+        DoubleSupplier total = () -> {
+            Nd4j.getRandom().setSeed(STEP_SEED); // the score under the step's mask
+            return batch * (net.score(data, true) + penalty.getAsDouble());
+        };
+        FiniteDifferences.Directional d = FiniteDifferences.directional(Collections.nCopies(6, net.params()),
+                Collections.nCopies(6, analytic), total, 1e-6, Nd4j.getRandomFactory().getNewRandomInstance(5));
+        System.out.printf("%s with dropout and weight norm: score + λR vs backprop, max relative error %.2e%n",
+                strategy, d.maxRelativeError());
+        assertTrue(d.maxRelativeError() < 1e-6, () -> "numeric " + d.numeric() + " analytic " + d.analytic());
     }
 
     private static MultiLayerNetwork layerNet(JacobianRegularization jacobian) {

@@ -44,7 +44,7 @@ class DeqVertexErrorsTest {
         assertMentions(a, "reversible adjoint", "anderson");
         // The JSON/map form: Anderson with the reversible adjoint.
         InvalidConfigException m = assertThrows(InvalidConfigException.class, () -> new DeqVertex(TanhTestCell.TYPE,
-                new TanhTestCell(4, 3, 0.5).config(), Map.of("f_solver", "anderson", "adjoint", "reversible"), 1, null, null));
+                new TanhTestCell(4, 3, 0.5).config(), Map.of("f_solver", "anderson", "adjoint", "reversible"), 1, null, null, null));
         assertMentions(m, "anderson");
     }
 
@@ -52,7 +52,7 @@ class DeqVertexErrorsTest {
     void missingOrUnknownCellIsRejected() {
         assertMentions(assertThrows(InvalidConfigException.class, () -> DeqVertex.builder().build()), "needs a cell");
         assertMentions(assertThrows(InvalidConfigException.class, () -> new DeqVertex("no_such_cell", Map.of(),
-                Map.of(), 1, null, null)), "unknown graph cell type 'no_such_cell'", "GraphCells.register");
+                Map.of(), 1, null, null, null)), "unknown graph cell type 'no_such_cell'", "GraphCells.register");
     }
 
     @Test
@@ -62,7 +62,7 @@ class DeqVertexErrorsTest {
                 .configure(c -> c.solver(AndersonSolver.defaults()).adjoint(new PhantomAdjoint(1, 1.0))).build());
         assertMentions(e, "revdeq_op", "anderson", "phantom", "core_engine");
         InvalidConfigException unknown = assertThrows(InvalidConfigException.class, () -> new DeqVertex(
-                TanhTestCell.TYPE, new TanhTestCell(4, 3, 0.5).config(), Map.of(), 1, "gpu", null));
+                TanhTestCell.TYPE, new TanhTestCell(4, 3, 0.5).config(), Map.of(), 1, "gpu", null, null));
         assertMentions(unknown, "unknown DEQ execution 'gpu'", "auto, revdeq_op or core_engine");
     }
 
