@@ -8,6 +8,7 @@ import org.deq4j.core.adjoint.UnrolledAdjoint
 import org.deq4j.core.precision.PrecisionPolicy
 import org.deq4j.core.solver.AndersonSolver
 import org.deq4j.core.solver.BroydenSolver
+import org.deq4j.core.solver.EvalBudget
 import org.deq4j.core.solver.FixedPointSolver
 import org.deq4j.core.solver.ReversibleSolver
 import org.deq4j.core.solver.Solver
@@ -26,6 +27,7 @@ annotation class DeqDsl
  *     adjoint = Adjoints.reversible
  *     maxSteps = 4
  *     tol = 1e-3
+ *     evalFactor = 2.0          // inference solves take 8 steps
  * }
  * val phantom = deqConfig {
  *     startFrom(GradientStrategy.PHANTOM.config(4, 0.5, 1e-3))
@@ -63,6 +65,15 @@ open class DeqConfigSpec {
     /** State and compute data types; in a DL4J layer the compute type must be the network's data type. */
     var precision: PrecisionPolicy = DEFAULTS.precision()
 
+    /**
+     * Inference budget as a multiple of [maxSteps] (torchdeq's `eval_factor`): ⌈evalFactor · maxSteps⌉
+     * steps. Ignored when [evalMaxSteps] is set.
+     */
+    var evalFactor: Double = 1.0
+
+    /** Inference budget in steps (torchdeq's `eval_f_max_iter`); `null` uses [evalFactor]. */
+    var evalMaxSteps: Int? = null
+
     /** Chooses the solver: `solver { reversible(beta = 0.5) }`, `solver { anderson(m = 5) }`, ... */
     fun solver(choose: Solvers.() -> Solver<*>) {
         solver = Solvers.choose()
@@ -76,6 +87,10 @@ open class DeqConfigSpec {
         tol = config.stop().tol()
         stopMode = config.stop().mode()
         precision = config.precision()
+        when (val eval = config.eval()) {
+            is EvalBudget.Scaled -> { evalFactor = eval.factor(); evalMaxSteps = null }
+            is EvalBudget.Fixed -> { evalFactor = 1.0; evalMaxSteps = eval.maxSteps() }
+        }
     }
 
     /**
@@ -84,7 +99,8 @@ open class DeqConfigSpec {
      * @throws InvalidConfigException as [deqConfig] does
      */
     fun toConfig(): DeqConfig = DeqConfig.builder().solver(solver).adjoint(adjoint).maxSteps(maxSteps).tol(tol)
-        .stopMode(stopMode).precision(precision).build()
+        .stopMode(stopMode).precision(precision)
+        .eval(evalMaxSteps?.let { EvalBudget.Fixed(it) } ?: EvalBudget.Scaled(evalFactor)).build()
 
     private companion object {
         val DEFAULTS: DeqConfig = DeqConfig.builder().build()

@@ -11,6 +11,7 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
+import org.deq4j.core.solver.EvalBudget;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
@@ -38,9 +39,46 @@ final class RevDeqOpRuntime extends DeqRuntime {
     private final RevDeq revDeq;
     private final DriftCheck driftCheck;
     private final double tol;
-    private long[] sampleShape;
-    private RevDeqLoops loops;
+    private final ShapedLoops trainingLoops;
+    /** The training loops when inference has the same budget, else loops built with the evaluation budget. */
+    private final ShapedLoops inferenceLoops;
     private final Kept kept = new Kept();
+
+    /** The loops of one step budget, rebuilt when the per-sample input shape changes. */
+    private final class ShapedLoops {
+        private final RevDeq deq;
+        private long[] sampleShape;
+        private RevDeqLoops loops;
+
+        ShapedLoops(RevDeq deq) {
+            this.deq = deq;
+        }
+
+        boolean isNewShape(INDArray x) {
+            return loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        }
+
+        RevDeqLoops forInput(INDArray x) {
+            if (isNewShape(x)) {
+                drop();
+                List<DataType> paramTypes = Collections.nCopies(graphCell.parameters().size(), dataType);
+                try {
+                    loops = new RevDeqLoops(deq, dataType, paramTypes, dataType, x.shape());
+                } catch (RuntimeException e) {
+                    throw shapeError(x, e);
+                }
+                sampleShape = Arrays.copyOfRange(x.shape(), 1, x.rank());
+            }
+            return loops;
+        }
+
+        void drop() {
+            if (loops != null) {
+                loops.close();
+                loops = null;
+            }
+        }
+    }
 
     /**
      * What a training solve keeps for the backward pass, outside every workspace and outside the
@@ -80,6 +118,9 @@ final class RevDeqOpRuntime extends DeqRuntime {
         this.revDeq = RevDeq.of(graphCell, config);
         this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
         this.tol = config.stop().tol();
+        this.trainingLoops = new ShapedLoops(revDeq);
+        this.inferenceLoops = config.eval().isSame() ? trainingLoops : new ShapedLoops(RevDeq.of(graphCell,
+                config.toBuilder().maxSteps(config.evalStop().maxSteps()).eval(EvalBudget.SAME).build()));
     }
 
     @Override
@@ -94,17 +135,17 @@ final class RevDeqOpRuntime extends DeqRuntime {
 
     @Override
     INDArray solve(INDArray x, boolean training) {
-        boolean newShape = loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        ShapedLoops shaped = training ? trainingLoops : inferenceLoops;
+        boolean newShape = shaped.isNewShape(x);
         RevDeqLoops.Solve s;
         try {
-            s = loopsFor(x).solve(x, parameterViews());
+            s = shaped.forInput(x).solve(x, parameterViews());
         } catch (RuntimeException e) {
             if (!newShape) {
                 throw e;
             }
             // the first run for a shape is what checks that the cell takes it
-            loops.close();
-            loops = null;
+            shaped.drop();
             throw shapeError(x, e);
         }
         int[] steps = s.steps().toIntVector();
@@ -123,7 +164,7 @@ final class RevDeqOpRuntime extends DeqRuntime {
         if (kept.input != x) {
             solve(x, true);
         }
-        RevDeqLoops.Reverse r = loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
+        RevDeqLoops.Reverse r = trainingLoops.loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
         List<ParamSpec> specs = graphCell.parameters();
         for (int i = 0; i < specs.size(); i++) {
             gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
@@ -134,24 +175,5 @@ final class RevDeqOpRuntime extends DeqRuntime {
         // each reverse step evaluates the cell twice, each evaluation serving its VJP too
         differentiated(new BackwardStats(2 * most, OptionalDouble.of(drift), Optional.empty()));
         return r.gx();
-    }
-
-    /** The loops for x's per-sample shape, built when that shape is new. */
-    private RevDeqLoops loopsFor(INDArray x) {
-        long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
-        if (loops == null || !Arrays.equals(sample, sampleShape)) {
-            if (loops != null) {
-                loops.close();
-                loops = null;
-            }
-            List<DataType> paramTypes = Collections.nCopies(graphCell.parameters().size(), dataType);
-            try {
-                loops = new RevDeqLoops(revDeq, dataType, paramTypes, dataType, x.shape());
-            } catch (RuntimeException e) {
-                throw shapeError(x, e);
-            }
-            sampleShape = sample;
-        }
-        return loops;
     }
 }
