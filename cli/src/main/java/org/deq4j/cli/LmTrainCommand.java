@@ -142,7 +142,7 @@ final class LmTrainCommand implements Callable<Integer> {
             b.learningRate(model.learningRate()).maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
-                    .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
+                    .stepStats(g -> StepStatsSource.of(DeqStatsSource.monitor(g)))
                     .throughput("tokens", ds -> ds.getLabels().length())
                     .progress(System.out, progress);
             if (maxSteps != null) {

@@ -18,6 +18,7 @@ import org.deq4j.train.AdamW;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;
@@ -113,7 +114,7 @@ final class TrainCommand implements Callable<Integer> {
                 .maxEpochs(maxEpochs)
                 .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
-                .stepStats(g -> DeqStatsSource.lastStepCellEvaluations(g)::get)
+                .stepStats(g -> StepStatsSource.of(DeqStatsSource.monitor(g)))
                 .runSettings(run.toMap())
                 .progress(System.out, progress);
         budget.ifPresent(cb::timeBudget);

@@ -15,9 +15,20 @@ package org.deq4j.train;
  * @param cellEvals  cell evaluations of the step, from the {@link StepStatsSource}
  * @param heapBytes  {@link MemoryUsage#heap()} after the step
  * @param rssBytes  {@link MemoryUsage#rss()} after the step
+ * @param solver     the DEQ solver columns: the step's (train) or the epoch's (eval)
  */
 public record MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
-        double cellEvals, long heapBytes, long rssBytes) {
+        double cellEvals, long heapBytes, long rssBytes, SolverDiagnostics solver) {
+
+    public MetricRow {
+        java.util.Objects.requireNonNull(solver, "solver");
+    }
+
+    /** A row without solver columns ({@link SolverDiagnostics#NONE}). */
+    public MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
+            double cellEvals, long heapBytes, long rssBytes) {
+        this(kind, step, epoch, loss, lr, metric, throughput, cellEvals, heapBytes, rssBytes, SolverDiagnostics.NONE);
+    }
 
     /** Row kinds. */
     public enum Kind {

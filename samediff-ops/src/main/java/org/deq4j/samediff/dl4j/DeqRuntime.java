@@ -10,9 +10,12 @@ import org.deq4j.core.DeqConfig;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.ShapeMismatchException;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.cell.Cell;
+import org.deq4j.core.diag.SpectralRadius;
 import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.core.state.PassWorkspace;
+import org.deq4j.core.state.State;
 import org.deq4j.samediff.cell.GraphCell;
 import org.deq4j.samediff.cell.ParamSpec;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -39,6 +42,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final GraphCell graphCell;
     final Map<String, INDArray> paramTable;
     final DataType dataType;
+    final DeqConfig config;
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
@@ -46,6 +50,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private final PassWorkspace trainingPass;
     private final PassWorkspace inferencePass;
     private final PassWorkspace backwardPass;
+    private boolean keepNext;
+    private INDArray keptInput;
+    private INDArray keptFixedPoint;
+    private INDArray nextStart;
 
     DeqRuntime(String name, GraphCell graphCell, DeqConfig config, Map<String, INDArray> paramTable,
                DataType dataType) {
@@ -59,6 +67,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         this.graphCell = graphCell;
         this.paramTable = paramTable;
         this.dataType = dataType;
+        this.config = config;
         String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
@@ -95,6 +104,53 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
      * {@link #differentiated}.
      */
     abstract INDArray differentiate(INDArray x, INDArray epsilon, Map<String, INDArray> gradTable);
+
+    /** The core cell over the parameter views for x's per-sample shape, computing in the network type. */
+    abstract Cell coreCell(INDArray x);
+
+    /**
+     * The initial state set by {@link #startNextInferenceFrom} for this inference solve, once; a
+     * runtime that cannot start elsewhere than zero refuses it there.
+     */
+    final Optional<INDArray> takeStart() {
+        Optional<INDArray> start = Optional.ofNullable(nextStart);
+        nextStart = null;
+        return start;
+    }
+
+    /** The next inference solve starts from {@code z0} (copied now) instead of zero; its batch must match. */
+    void startNextInferenceFrom(INDArray z0) {
+        nextStart = z0.detach();
+    }
+
+    /** The next inference solve keeps a copy of its input and fixed point (state type). */
+    final void keepNextFixedPoint() {
+        keepNext = true;
+    }
+
+    /** The fixed point kept by the last solve {@link #keepNextFixedPoint} armed. */
+    final Optional<INDArray> keptFixedPoint() {
+        return Optional.ofNullable(keptFixedPoint);
+    }
+
+    /**
+     * Per-sample ρ(∂f/∂z) at the kept fixed point ({@link SpectralRadius}), the cell computing as in the
+     * solve (precision policy applied).
+     *
+     * @throws IllegalStateException if no fixed point is kept
+     */
+    @SuppressWarnings("try")
+    final double[] spectralRadius(int iterations, long seed) {
+        if (keptFixedPoint == null) {
+            throw new IllegalStateException("DEQ '" + name + "': no fixed point kept; call keepNextFixedPoint()"
+                    + " before an inference pass");
+        }
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             PassWorkspace.Scope pass = inferencePass.open()) {
+            Cell cell = config.precision().wrap(coreCell(keptInput));
+            return SpectralRadius.estimate(cell, State.of(keptInput), State.of(keptFixedPoint), iterations, seed);
+        }
+    }
 
     /** Drops a training solve that no backward pass consumed. */
     abstract void clear();
@@ -143,7 +199,13 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = (training ? trainingPass : inferencePass).open()) {
             clear();
-            return export.apply(inNetworkType(solve(x, training)));
+            INDArray z = solve(x, training);
+            if (!training && keepNext) {
+                keepNext = false;
+                keptInput = x.detach();
+                keptFixedPoint = z.detach();
+            }
+            return export.apply(inNetworkType(z));
         } finally {
             PhaseTimer.stop(PhaseTimer.Phase.DEQ_FORWARD, t);
         }

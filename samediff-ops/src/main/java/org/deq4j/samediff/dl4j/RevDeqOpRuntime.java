@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.Cell;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
@@ -121,6 +123,18 @@ final class RevDeqOpRuntime extends DeqRuntime {
         this.trainingLoops = new ShapedLoops(revDeq);
         this.inferenceLoops = config.eval().isSame() ? trainingLoops : new ShapedLoops(RevDeq.of(graphCell,
                 config.toBuilder().maxSteps(config.evalStop().maxSteps()).eval(EvalBudget.SAME).build()));
+    }
+
+    @Override
+    Cell coreCell(INDArray x) {
+        return GraphCellAdapter.toCell(graphCell, Arrays.copyOfRange(x.shape(), 1, x.rank()), parameterViews());
+    }
+
+    /** The op's loops start from zero: a warm start needs the core engine. */
+    @Override
+    void startNextInferenceFrom(INDArray z0) {
+        throw new InvalidConfigException("DEQ '" + name + "' runs on the RevDEQ op, whose solve starts from zero;"
+                + " warm starts need execution '" + DeqExecution.CORE_ENGINE.id() + "'");
     }
 
     @Override
