@@ -29,6 +29,7 @@ import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.train.Checkpoint;
 import org.deq4j.train.CheckpointInterval;
 import org.deq4j.train.ProgressMode;
+import org.deq4j.train.StepStatsSource;
 import org.deq4j.train.Trainer;
 import org.deq4j.train.TrainerConfig;
 import org.deq4j.train.TrainingResult;

@@ -142,7 +142,8 @@ public final class DeqTransformerLM {
      * inference budget set to {@code eval} ({@link EvalBudget#SAME} keeps the training budget), and, with
      * {@code coreEngine}, the DEQ run on the core engine instead of the RevDEQ op, which warm starts need
      * ({@link org.deq4j.lm.generate.TextGenerator#warmStarted}). The two executions compute the same
-     * fixed point up to rounding. For inference only: the copy has no updater state.
+     * fixed point up to rounding. For inference only: the copy has no updater state. Returns {@code graph}
+     * itself when nothing changes (the training budget and the execution kept).
      *
      * @throws InvalidConfigException if {@code graph} is not a DEQ-transformer
      */
@@ -151,11 +152,11 @@ public final class DeqTransformerLM {
         if (!(graph.getConfiguration().getVertices().get(DEQ) instanceof DeqVertex)) {
             throw new InvalidConfigException("not a DEQ-transformer: the graph has no DEQ vertex '" + DEQ + "'");
         }
-        ComputationGraphConfiguration conf = DeqVertex.reconfigure(graph.getConfiguration(),
-                v -> v.with(v.deqConfig().toBuilder().eval(eval).build(),
-                        coreEngine ? DeqExecution.CORE_ENGINE : v.execution()));
-        ComputationGraph copy = new ComputationGraph(conf);
-        copy.init(graph.params().dup(), false);
+        if (eval.isSame() && !coreEngine) {
+            return graph;
+        }
+        ComputationGraph copy = DeqVertex.reconfigured(graph, v -> v.with(v.deqConfig().toBuilder().eval(eval).build(),
+                coreEngine ? DeqExecution.CORE_ENGINE : v.execution()));
         OneDnnLayerHelpers.install(copy);
         return copy;
     }

@@ -86,6 +86,11 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
     }
 
     @Override
+    public long forwardCellEvaluations() {
+        return runtime.forwardCellEvaluations();
+    }
+
+    @Override
     public void keepNextFixedPoint() {
         runtime.keepNextFixedPoint();
     }

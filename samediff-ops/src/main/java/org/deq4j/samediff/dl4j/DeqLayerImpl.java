@@ -58,6 +58,11 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     }
 
     @Override
+    public long forwardCellEvaluations() {
+        return runtime.forwardCellEvaluations();
+    }
+
+    @Override
     public void keepNextFixedPoint() {
         runtime.keepNextFixedPoint();
     }

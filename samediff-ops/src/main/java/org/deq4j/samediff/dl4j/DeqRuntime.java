@@ -46,6 +46,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
+    private long forwardCellEvaluations;
     private long backwardCount;
     private final PassWorkspace trainingPass;
     private final PassWorkspace inferencePass;
@@ -161,6 +162,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final void solved(SolverStats stats) {
         lastForward = stats;
         forwardCount++;
+        forwardCellEvaluations += stats.cellEvaluations();
     }
 
     final void differentiated(BackwardStats stats) {
@@ -178,6 +180,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
 
     long forwardCount() {
         return forwardCount;
+    }
+
+    long forwardCellEvaluations() {
+        return forwardCellEvaluations;
     }
 
     long backwardCount() {

@@ -38,6 +38,9 @@ public interface DeqStatsSource {
     /** Number of solves so far. */
     long forwardCount();
 
+    /** Cell evaluations of every solve so far (training and inference), e.g. for an evaluation's cost. */
+    long forwardCellEvaluations();
+
     /** Number of backward passes so far. */
     long backwardCount();
 

@@ -220,14 +220,16 @@ public class DeqVertex extends SameDiffVertex {
     }
 
     /**
-     * A copy of {@code conf} with every {@link DeqVertex} replaced by {@code change} of it; a network
-     * built from it takes the original's parameters ({@code graph.init(original.params().dup(), false)})
-     * as long as {@code change} keeps the cell, as {@link #with} does.
+     * A copy of {@code graph} in which every {@link DeqVertex} is replaced by {@code change} of it, with
+     * a copy of the graph's parameters (no updater state: for inference). {@code change} must keep the
+     * cell, as {@link #with} does, so that the parameters keep their layout. Layer helpers (oneDNN) are
+     * not installed on the copy.
      */
-    public static ComputationGraphConfiguration reconfigure(ComputationGraphConfiguration conf,
-            UnaryOperator<DeqVertex> change) {
-        ComputationGraphConfiguration copy = conf.clone();
-        copy.getVertices().replaceAll((name, v) -> v instanceof DeqVertex d ? change.apply(d) : v);
+    public static ComputationGraph reconfigured(ComputationGraph graph, UnaryOperator<DeqVertex> change) {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        conf.getVertices().replaceAll((name, v) -> v instanceof DeqVertex d ? change.apply(d) : v);
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init(graph.params().dup(), false);
         return copy;
     }
 
