@@ -1,5 +1,7 @@
 package org.deq4j.train;
 
+import java.util.Objects;
+
 /**
  * One row of the training log: a training step or an end-of-epoch evaluation. Unknown values are
  * NaN (doubles) or -1 (byte counts) and appear as empty CSV cells.
@@ -21,7 +23,7 @@ public record MetricRow(Kind kind, long step, int epoch, double loss, double lr,
         double cellEvals, long heapBytes, long rssBytes, SolverDiagnostics solver) {
 
     public MetricRow {
-        java.util.Objects.requireNonNull(solver, "solver");
+        Objects.requireNonNull(solver, "solver");
     }
 
     /** A row without solver columns ({@link SolverDiagnostics#NONE}). */

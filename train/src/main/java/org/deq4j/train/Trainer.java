@@ -36,7 +36,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p><b>Per epoch</b>: evaluate the metric on the evaluation data, if given, with the epoch's solver
  * diagnostics ({@link SolverDiagnostics}: means of the training steps' residuals, steps and drift, and
  * the spectral radius at the fixed points of a small fixed evaluation batch, see
- * {@link TrainerConfig.SpectralProbe}), and write a {@link Checkpoint}. A checkpoint is also written when training stops for any reason.
+ * {@link TrainerConfig.SpectralProbe}), and write a {@link Checkpoint}. A checkpoint is also written
+ * when training stops for any reason.
  *
  * <p><b>Resume</b>: {@link #resume(TrainerConfig)} restores model, updater state, step, epoch,
  * iterator position, plateau state and seed from {@code outputDir}; the run then continues

@@ -121,7 +121,15 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
 
     /** The next inference solve starts from {@code z0} (copied now) instead of zero; its batch must match. */
     void startNextInferenceFrom(INDArray z0) {
-        nextStart = z0.detach();
+        nextStart = detachedCopy(z0);
+    }
+
+    /** A copy outside every workspace (detach() alone would return a detached array itself). */
+    @SuppressWarnings("try")
+    private static INDArray detachedCopy(INDArray a) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return a.dup();
+        }
     }
 
     /** The next inference solve keeps a copy of its input and fixed point (state type). */
@@ -208,8 +216,8 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
             INDArray z = solve(x, training);
             if (!training && keepNext) {
                 keepNext = false;
-                keptInput = x.detach();
-                keptFixedPoint = z.detach();
+                keptInput = detachedCopy(x);
+                keptFixedPoint = detachedCopy(z);
             }
             return export.apply(inNetworkType(z));
         } finally {

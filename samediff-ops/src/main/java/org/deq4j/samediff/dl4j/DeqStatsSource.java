@@ -11,12 +11,12 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.diag.DeqMonitor;
 import org.deq4j.core.diag.SolveSummary;
 import org.deq4j.core.diag.SpectralRadius;
 import org.deq4j.core.solver.SolverStats;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A DEQ vertex or layer at run time, as far as its solver statistics go: what the most recent solve
@@ -134,7 +134,6 @@ public interface DeqStatsSource {
 
             @Override
             public OptionalDouble spectralRadius(Runnable inference, int iterations) {
-                // a seeded start vector: one model and batch give one estimate
                 deqs.forEach(DeqStatsSource::keepNextFixedPoint);
                 long[] before = deqs.stream().mapToLong(DeqStatsSource::forwardCount).toArray();
                 inference.run();
@@ -142,6 +141,7 @@ public interface DeqStatsSource {
                 int n = 0;
                 for (int i = 0; i < deqs.size(); i++) {
                     if (deqs.get(i).forwardCount() != before[i]) {
+                        // a fixed seed for the start vector: one model and batch give one estimate
                         for (double rho : deqs.get(i).spectralRadius(iterations, 0x5EC7)) {
                             sum += rho;
                             n++;

@@ -30,7 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * executes, compiled by deq4j's planned executor, with no per-step allocation). Keeping z_N, y_N and
  * the step counts between the passes lets the backward run the reverse loop alone instead of solving
  * again, as {@code calculateGradients} on one graph would. The loops are built once per per-sample
- * input shape.
+ * input shape; with an evaluation budget ({@link DeqConfig#eval()}) other than the training one,
+ * inference solves run loops of their own, built with that budget.
  *
  * <p>Statistics: the forward reports each sample's steps and final relative residual (the op does not
  * trace residuals, so the lowest residual is the final one and the trace is empty); the backward
@@ -178,7 +179,8 @@ final class RevDeqOpRuntime extends DeqRuntime {
         if (kept.input != x) {
             solve(x, true);
         }
-        RevDeqLoops.Reverse r = trainingLoops.loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
+        RevDeqLoops.Reverse r = trainingLoops.loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps,
+                epsilon);
         List<ParamSpec> specs = graphCell.parameters();
         for (int i = 0; i < specs.size(); i++) {
             gradTable.get(DeqSettings.key(specs.get(i).name())).assign(r.gParams().get(i));
