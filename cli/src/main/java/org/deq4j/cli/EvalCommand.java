@@ -38,6 +38,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     private CheckpointOption checkpoint;
 
+    @Mixin
+    private EvalFactorOption evalFactor;
+
     @Option(names = "--data", description = "Data folder (default: the embedded Fashion-MNIST extract).")
     private Path data;
 
@@ -47,7 +50,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RunSettings run = checkpoint.settings(RunSettings.Kind.VISION);
-        ComputationGraph graph = checkpoint.model();
+        ComputationGraph graph = evalFactor.apply(checkpoint.model());
         String dataset = run.zooPreset().dataset();
         DataSplits splits = ZooData.load(dataset, Optional.ofNullable(data));
         double accuracy;

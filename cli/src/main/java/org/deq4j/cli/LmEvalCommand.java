@@ -38,6 +38,9 @@ final class LmEvalCommand implements Callable<Integer> {
     @Mixin
     private CheckpointOption checkpoint;
 
+    @Mixin
+    private EvalFactorOption evalFactor;
+
     @Option(names = "--split", description = "validation or test (default: ${DEFAULT-VALUE}).", defaultValue = "validation")
     private String split;
 
@@ -70,13 +73,15 @@ final class LmEvalCommand implements Callable<Integer> {
         if (data != null) {
             run = run.withData(data);
         }
-        ComputationGraph graph = checkpoint.model();
+        ComputationGraph graph = DeqTransformerLM.withInferenceSettings(checkpoint.model(), evalFactor.budget(), false);
+        long evaluationsBefore = DeqTransformerLM.deq(graph).forwardCellEvaluations();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens scored = LanguageModelEvaluator.prefix(corpus.get(which), DeqTransformerLM.contextLength(graph),
                 maxWindows > 0 ? maxWindows : Integer.MAX_VALUE);
         long start = System.nanoTime();
         LanguageModelScore score = LanguageModelEvaluator.evaluate(graph, scored, batchSize);
         double seconds = (System.nanoTime() - start) * 1e-9;
+        long cellEvaluations = DeqTransformerLM.deq(graph).forwardCellEvaluations() - evaluationsBefore;
         LmRuns.Baselines baselines = LmRuns.Baselines.fit(corpus.train(), scored, DeqTransformerLM.vocabSize(graph));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -88,6 +93,7 @@ final class LmEvalCommand implements Callable<Integer> {
             m.put("maxWindows", maxWindows);
             m.putAll(LmRuns.scoreJson(score));
             m.put("seconds", seconds);
+            m.put("cellEvaluations", cellEvaluations);
             m.put("unigram", baselines.unigram().json());
             m.put("kneserNey5", baselines.kneserNeyJson());
             out.println(Json.write(m));
@@ -95,6 +101,8 @@ final class LmEvalCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %s (%s): perplexity %.4f per token, %.4f bits per byte, %.4f nats per token"
                             + " over %d tokens (%.1f s)%n", corpus.corpusName(), which.label(), corpus.tokenizerName(),
                     score.perplexity(), score.bitsPerByte(), score.nllPerToken(), score.tokens(), seconds);
+            out.printf(Locale.ROOT, "DEQ cell evaluations: %d (batches of up to %d windows)%n", cellEvaluations,
+                    batchSize);
             out.printf("baselines fitted on the training split, scored on the same tokens: %s%n", baselines.describe());
         }
         out.flush();

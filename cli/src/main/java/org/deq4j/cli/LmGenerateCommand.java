@@ -1,11 +1,14 @@
 package org.deq4j.cli;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.generate.Sampler;
 import org.deq4j.lm.generate.TextGenerator;
+import org.deq4j.lm.model.DeqTransformerLM;
 import org.deq4j.lm.token.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +26,16 @@ final class LmGenerateCommand implements Callable<Integer> {
 
     @Mixin
     private CheckpointOption checkpoint;
+
+    @Mixin
+    private EvalFactorOption evalFactor;
+
+    @Option(names = "--warm-start", description = "Start each token's solve from the previous token's fixed point"
+            + " (on the core engine; see docs/lm.md for when it pays).")
+    private boolean warmStart;
+
+    @Option(names = "--stats", description = "Print the DEQ cell evaluations spent to standard error.")
+    private boolean stats;
 
     @Option(names = "--prompt", description = "Text to continue (default: the start of a document).", defaultValue = "")
     private String prompt;
@@ -60,12 +73,20 @@ final class LmGenerateCommand implements Callable<Integer> {
             throw new InvalidConfigException("the prompt is empty and tokenizer '" + tokenizer.name()
                     + "' has no document separator to start from; give --prompt");
         }
-        TextGenerator generator = new TextGenerator(checkpoint.model());
+        ComputationGraph graph = DeqTransformerLM.withInferenceSettings(checkpoint.model(), evalFactor.budget(),
+                warmStart);
+        TextGenerator generator = warmStart ? TextGenerator.warmStarted(graph) : new TextGenerator(graph);
         PrintWriter out = spec.commandLine().getOut();
         out.print(prompt);
         int[] generated = generator.generate(ids, tokens, new Sampler(temperature, topK), seed, t -> { });
         out.println(tokenizer.decode(generated));
         out.flush();
+        if (stats) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "%d tokens, %d DEQ cell evaluations (%.1f per token; warm start %s)%n", tokens,
+                    generator.cellEvaluations(), (double) generator.cellEvaluations() / tokens, warmStart ? "on" : "off");
+            err.flush();
+        }
         return 0;
     }
 }

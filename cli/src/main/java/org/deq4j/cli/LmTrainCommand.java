@@ -191,8 +191,7 @@ final class LmTrainCommand implements Callable<Integer> {
                     .maxEpochs(epochs != null ? epochs : model.epochs()).seed(run.seed())
                     .runSettings(run.toMap())
                     .metric(Perplexity.INSTANCE).metricEvery(25)
-                    .stepStats(g -> StepStatsSource.of(DeqStatsSource.lastStepCellEvaluations(g),
-                            DeqStatsSource.lastStepJacobianPenalty(g)))
+                    .stepStats(g -> StepStatsSource.of(DeqStatsSource.monitor(g)))
                     .throughput("tokens", ds -> ds.getLabels().length())
                     .progress(System.out, progress);
             if (maxSteps != null) {

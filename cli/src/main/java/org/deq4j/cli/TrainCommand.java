@@ -156,8 +156,7 @@ final class TrainCommand implements Callable<Integer> {
                 .maxEpochs(maxEpochs)
                 .seed(run.seed())
                 .metric(Accuracy.INSTANCE)
-                .stepStats(g -> StepStatsSource.of(DeqStatsSource.lastStepCellEvaluations(g),
-                        DeqStatsSource.lastStepJacobianPenalty(g)))
+                .stepStats(g -> StepStatsSource.of(DeqStatsSource.monitor(g)))
                 .runSettings(run.toMap())
                 .progress(System.out, progress);
         budget.ifPresent(cb::timeBudget);

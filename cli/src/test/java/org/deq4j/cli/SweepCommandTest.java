@@ -92,7 +92,7 @@ class SweepCommandTest {
         assertTrue(md.contains("| # | gradient | solver-steps | status |") && md.contains("| 4 | unrolled | 2 | done |"),
                 md);
         BufferedImage png = ImageIO.read(out.resolve(SweepReport.PLOT).toFile());
-        assertEquals(TrainingPlot.WIDTH, png.getWidth());
+        assertEquals(TrainingPlot.COMPARISON_WIDTH, png.getWidth());
 
         // Ctrl-C in the first cell would have left a results file saying so: the next sweep resumes it
         Path stopped = out.resolve("gradient-reversible_solver-steps-1");

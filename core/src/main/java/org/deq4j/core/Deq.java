@@ -80,16 +80,21 @@ public final class Deq {
     }
 
     /**
-     * Solves from {@code z0 = 0} without a gradient: the same solver and stopping rule as {@link #solve},
-     * so the same z*, but the adjoint is not involved and nothing is kept for a backward pass (no
-     * trajectory, no initial state). For evaluation and generation.
+     * Solves from {@code z0 = 0} without a gradient: the same solver as {@link #solve} with the inference
+     * stopping rule {@link DeqConfig#evalStop()} (the training one unless the configuration sets an
+     * {@code eval_factor}, in which case z* is the same up to the extra steps); the adjoint is not
+     * involved and nothing is kept for a backward pass (no trajectory, no initial state). For
+     * evaluation and generation.
      */
     public FixedPoint infer(Cell cell, State x) {
         return infer(cell, x, cell.initialState(x, config.precision().stateType()));
     }
 
     /**
-     * {@link #infer(Cell, State)} from a given initial state (a warm start), cast to the state type.
+     * {@link #infer(Cell, State)} from a given initial state (a warm start), cast to the state type. A
+     * start near the fixed point (say the fixed point of a similar input) converges in fewer steps when
+     * the stopping tolerance can be reached; with a budget the tolerance never stops, it only changes
+     * where the fixed budget ends.
      *
      * @throws ShapeMismatchException if {@code z0} and {@code x} disagree on batch size or the cell's
      *         output is not shaped like {@code z0}
@@ -98,7 +103,7 @@ public final class Deq {
     public FixedPoint infer(Cell cell, State x, State z0) {
         requireSameBatch(x, z0);
         return FixedPoint.solve(config.precision().wrap(cell), x, z0.castTo(config.precision().stateType()),
-                config.solver(), config.stop());
+                config.solver(), config.evalStop());
     }
 
     /**

@@ -6,6 +6,7 @@ import org.deq4j.core.adjoint.Adjoint;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.reg.JacobianRegularization;
+import org.deq4j.core.solver.EvalBudget;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
 import org.deq4j.core.solver.StopCriterion;
@@ -23,9 +24,11 @@ import org.deq4j.core.solver.StopMode;
  * @param precision state and compute data types
  * @param jacobian  Jacobian regularisation applied by DEQ layers on training steps;
  *                  {@link JacobianRegularization#OFF} by default
+ * @param eval      the step budget of inference solves ({@link Deq#infer}, a DL4J layer outside training)
+ *                  relative to {@code stop}; {@link EvalBudget#SAME} solves as in training
  */
 public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision,
-        JacobianRegularization jacobian) {
+        JacobianRegularization jacobian, EvalBudget eval) {
 
     public DeqConfig {
         Objects.requireNonNull(solver, "solver");
@@ -33,12 +36,22 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
         Objects.requireNonNull(stop, "stop");
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(jacobian, "jacobian");
+        Objects.requireNonNull(eval, "eval");
         adjoint.requireCompatible(solver);
+        eval.apply(stop); // an out-of-range product fails here, not at the first evaluation
     }
 
-    /** A configuration without Jacobian regularisation. */
+    /** The stopping rule of inference solves: {@code stop} with {@link #eval}'s budget. */
+    public StopCriterion evalStop() {
+        return eval.apply(stop);
+    }
+
+    /**
+     * A configuration without Jacobian regularisation whose inference solves like training
+     * ({@link EvalBudget#SAME}).
+     */
     public DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, PrecisionPolicy precision) {
-        this(solver, adjoint, stop, precision, JacobianRegularization.OFF);
+        this(solver, adjoint, stop, precision, JacobianRegularization.OFF, EvalBudget.SAME);
     }
 
     /** A builder starting from the RevDEQ vision defaults (see {@link Builder}). */
@@ -49,13 +62,13 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder().solver(solver).adjoint(adjoint).maxSteps(stop.maxSteps()).tol(stop.tol())
-                .stopMode(stop.mode()).precision(precision).jacobian(jacobian);
+                .stopMode(stop.mode()).precision(precision).jacobian(jacobian).eval(eval);
     }
 
     /**
      * Builder of {@link DeqConfig}. Defaults are the RevDEQ paper's vision settings: reversible
      * solver with β = 0.8, reversible adjoint, 4 steps, relative tolerance 1e-6, float64 state with
-     * a float32 cell, no Jacobian regularisation.
+     * a float32 cell, no Jacobian regularisation, inference with the training budget.
      */
     public static final class Builder {
         private Solver<?> solver = new ReversibleSolver(0.8);
@@ -65,6 +78,7 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
         private StopMode stopMode = StopMode.RELATIVE;
         private PrecisionPolicy precision = PrecisionPolicy.MIXED;
         private JacobianRegularization jacobian = JacobianRegularization.OFF;
+        private EvalBudget eval = EvalBudget.SAME;
 
         private Builder() {
         }
@@ -105,12 +119,37 @@ public record DeqConfig(Solver<?> solver, Adjoint adjoint, StopCriterion stop, P
             return this;
         }
 
+        /** The inference budget; see {@link #evalFactor} and {@link #evalMaxSteps} for the common cases. */
+        public Builder eval(EvalBudget eval) {
+            this.eval = eval;
+            return this;
+        }
+
+        /**
+         * Inference takes {@code ⌈factor · maxSteps⌉} steps (torchdeq's {@code eval_factor}).
+         *
+         * @throws InvalidConfigException if {@code factor} is not positive and finite
+         */
+        public Builder evalFactor(double factor) {
+            return eval(new EvalBudget.Scaled(factor));
+        }
+
+        /**
+         * Inference takes {@code maxSteps} steps (torchdeq's {@code eval_f_max_iter}).
+         *
+         * @throws InvalidConfigException if {@code maxSteps < 1}
+         */
+        public Builder evalMaxSteps(int maxSteps) {
+            return eval(new EvalBudget.Fixed(maxSteps));
+        }
+
         /**
          * @throws InvalidConfigException if a value is out of range or the adjoint cannot
          *         differentiate the solver
          */
         public DeqConfig build() {
-            return new DeqConfig(solver, adjoint, new StopCriterion(maxSteps, tol, stopMode), precision, jacobian);
+            return new DeqConfig(solver, adjoint, new StopCriterion(maxSteps, tol, stopMode), precision, jacobian,
+                    eval);
         }
     }
 }

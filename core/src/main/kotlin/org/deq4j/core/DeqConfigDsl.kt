@@ -9,6 +9,7 @@ import org.deq4j.core.precision.PrecisionPolicy
 import org.deq4j.core.reg.JacobianRegularization
 import org.deq4j.core.solver.AndersonSolver
 import org.deq4j.core.solver.BroydenSolver
+import org.deq4j.core.solver.EvalBudget
 import org.deq4j.core.solver.FixedPointSolver
 import org.deq4j.core.solver.ReversibleSolver
 import org.deq4j.core.solver.Solver
@@ -28,6 +29,7 @@ annotation class DeqDsl
  *     maxSteps = 4
  *     tol = 1e-3
  *     jacobianRegularization(weight = 1.0, frequency = 0.5)
+ *     evalFactor = 2.0          // inference solves take 8 steps
  * }
  * val phantom = deqConfig {
  *     startFrom(GradientStrategy.PHANTOM.config(4, 0.5, 1e-3))
@@ -73,6 +75,15 @@ open class DeqConfigSpec {
         jacobian = JacobianRegularization(weight, frequency, probes)
     }
 
+    /**
+     * Inference budget as a multiple of [maxSteps] (torchdeq's `eval_factor`): ⌈evalFactor · maxSteps⌉
+     * steps. Ignored when [evalMaxSteps] is set.
+     */
+    var evalFactor: Double = 1.0
+
+    /** Inference budget in steps (torchdeq's `eval_f_max_iter`); `null` uses [evalFactor]. */
+    var evalMaxSteps: Int? = null
+
     /** Chooses the solver: `solver { reversible(beta = 0.5) }`, `solver { anderson(m = 5) }`, ... */
     fun solver(choose: Solvers.() -> Solver<*>) {
         solver = Solvers.choose()
@@ -87,6 +98,10 @@ open class DeqConfigSpec {
         stopMode = config.stop().mode()
         precision = config.precision()
         jacobian = config.jacobian()
+        when (val eval = config.eval()) {
+            is EvalBudget.Scaled -> { evalFactor = eval.factor(); evalMaxSteps = null }
+            is EvalBudget.Fixed -> { evalFactor = 1.0; evalMaxSteps = eval.maxSteps() }
+        }
     }
 
     /**
@@ -95,7 +110,8 @@ open class DeqConfigSpec {
      * @throws InvalidConfigException as [deqConfig] does
      */
     fun toConfig(): DeqConfig = DeqConfig.builder().solver(solver).adjoint(adjoint).maxSteps(maxSteps).tol(tol)
-        .stopMode(stopMode).precision(precision).jacobian(jacobian).build()
+        .stopMode(stopMode).precision(precision).jacobian(jacobian)
+        .eval(evalMaxSteps?.let { EvalBudget.Fixed(it) } ?: EvalBudget.Scaled(evalFactor)).build()
 
     private companion object {
         val DEFAULTS: DeqConfig = DeqConfig.builder().build()

@@ -50,6 +50,21 @@ class DeqConfigDslTest {
     }
 
     @Test
+    fun evaluationBudgetReachesTheConfigAndSurvivesStartFrom() {
+        val scaled = deqConfig {
+            maxSteps = 4
+            evalFactor = 2.5
+        }
+        assertEquals(DeqConfig.builder().maxSteps(4).evalFactor(2.5).build(), scaled)
+        assertEquals(10, scaled.evalStop().maxSteps())
+        val fixed = deqConfig { evalMaxSteps = 9 }
+        assertEquals(9, fixed.evalStop().maxSteps())
+        assertEquals(fixed, deqConfig { startFrom(fixed) })
+        assertEquals(scaled, deqConfig { startFrom(scaled) })
+        assertThrows<InvalidConfigException> { deqConfig { evalFactor = 0.0 } }
+    }
+
+    @Test
     fun startFromANamedStrategyThenOverride() {
         val phantom = deqConfig {
             startFrom(GradientStrategy.PHANTOM.config(4, 0.5, 1e-3))

@@ -1,5 +1,7 @@
 package org.deq4j.train;
 
+import java.util.Objects;
+
 /**
  * One row of the training log: a training step or an end-of-epoch evaluation. Unknown values are
  * NaN (doubles) or -1 (byte counts) and appear as empty CSV cells.
@@ -15,16 +17,22 @@ package org.deq4j.train;
  * @param cellEvals  cell evaluations of the step, from the {@link StepStatsSource}
  * @param heapBytes  {@link MemoryUsage#heap()} after the step
  * @param rssBytes  {@link MemoryUsage#rss()} after the step
+ * @param solver     the DEQ solver columns: the step's (train) or the epoch's (eval)
  * @param jacPenalty the Jacobian-regularisation term {@code λ·R} the step added to the loss (not part of
  *                   {@code loss}), from the {@link StepStatsSource}; NaN when the step applied none
  */
 public record MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
-        double cellEvals, long heapBytes, long rssBytes, double jacPenalty) {
+        double cellEvals, long heapBytes, long rssBytes, SolverDiagnostics solver, double jacPenalty) {
 
-    /** A row without a Jacobian penalty. */
+    public MetricRow {
+        Objects.requireNonNull(solver, "solver");
+    }
+
+    /** A row without solver columns ({@link SolverDiagnostics#NONE}) or Jacobian penalty. */
     public MetricRow(Kind kind, long step, int epoch, double loss, double lr, double metric, double throughput,
             double cellEvals, long heapBytes, long rssBytes) {
-        this(kind, step, epoch, loss, lr, metric, throughput, cellEvals, heapBytes, rssBytes, Double.NaN);
+        this(kind, step, epoch, loss, lr, metric, throughput, cellEvals, heapBytes, rssBytes, SolverDiagnostics.NONE,
+                Double.NaN);
     }
 
     /** Row kinds. */

@@ -12,17 +12,19 @@ import org.deq4j.core.DeqException;
 /**
  * The rows of a training run and their CSV form.
  *
- * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,rss_mb,jac_penalty},
- * e.g. {@code accuracy} and {@code examples_per_s}; kind is {@code train} or {@code eval}; unknown
- * values are empty. Logs written before the {@code jac_penalty} column existed (ten columns) read
- * back with an empty penalty. Doubles are written with {@link Double#toString} precision so the log a
+ * <p>CSV columns: {@code kind,step,epoch,loss,lr,<metric>,<unit>_per_s,cell_evals_per_step,heap_mb,rss_mb,}
+ * {@code residual_mean,residual_max,steps_mean,drift,spectral_radius,jac_penalty} (five {@link SolverDiagnostics}
+ * columns, then the Jacobian-regularisation term), e.g. {@code accuracy} and {@code examples_per_s}; kind is
+ * {@code train} or {@code eval}; unknown values are empty. Logs written before the solver and penalty
+ * columns existed (ten columns) still read, those columns unknown; they are written back with all sixteen.
+ * Doubles are written with {@link Double#toString} precision so the log a
  * checkpoint carries reads back unchanged; memory is in MiB with three decimals (read back to within
  * a KiB). Not thread-safe.
  */
 public final class MetricsLog {
-    private static final int COLUMNS = 11;
-    /** Before the jac_penalty column. */
-    private static final int LEGACY_COLUMNS = 10;
+    private static final String SOLVER_COLUMNS = "residual_mean,residual_max,steps_mean,drift,spectral_radius";
+    private static final int OLD_COLUMNS = 10;
+    private static final int COLUMNS = 16;
 
     private final String metricName;
     private final String unit;
@@ -40,7 +42,7 @@ public final class MetricsLog {
     /** The CSV header line (without line break). */
     public String header() {
         return "kind,step,epoch,loss,lr," + metricName + "," + unit + "_per_s,cell_evals_per_step,heap_mb,rss_mb,"
-                + "jac_penalty";
+                + SOLVER_COLUMNS + ",jac_penalty";
     }
 
     /** Name of the metric column. */
@@ -77,7 +79,9 @@ public final class MetricsLog {
     public static String csvLine(MetricRow r) {
         return String.join(",", r.kind().name().toLowerCase(Locale.ROOT), Long.toString(r.step()),
                 Integer.toString(r.epoch()), cell(r.loss()), cell(r.lr()), cell(r.metric()), cell(r.throughput()),
-                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.rssBytes()), cell(r.jacPenalty()));
+                cell(r.cellEvals()), mebibytes(r.heapBytes()), mebibytes(r.rssBytes()), cell(r.solver().residualMean()),
+                cell(r.solver().residualMax()), cell(r.solver().stepsMean()), cell(r.solver().drift()),
+                cell(r.solver().spectralRadius()), cell(r.jacPenalty()));
     }
 
     /**
@@ -88,10 +92,12 @@ public final class MetricsLog {
     public static MetricsLog readCsv(BufferedReader in) throws IOException {
         String header = in.readLine();
         String[] h = header == null ? new String[0] : header.split(",", -1);
-        int columns = h.length;
-        if ((columns != LEGACY_COLUMNS && columns != COLUMNS) || !h[0].equals("kind") || !h[6].endsWith("_per_s")) {
+        boolean old = h.length == OLD_COLUMNS;
+        if (!old && !(h.length == COLUMNS && header.endsWith("," + SOLVER_COLUMNS + ",jac_penalty"))
+                || !h[0].equals("kind") || !h[6].endsWith("_per_s")) {
             throw new DeqException("metrics CSV has an unexpected header: " + header);
         }
+        int columns = h.length;
         MetricsLog log = new MetricsLog(h[5], h[6].substring(0, h[6].length() - "_per_s".length()));
         String line;
         int number = 1;
@@ -102,9 +108,11 @@ public final class MetricsLog {
                 if (c.length != columns) {
                     throw new IllegalArgumentException(c.length + " cells instead of " + columns);
                 }
+                SolverDiagnostics solver = old ? SolverDiagnostics.NONE : new SolverDiagnostics(parse(c[10]),
+                        parse(c[11]), parse(c[12]), parse(c[13]), parse(c[14]));
                 log.add(new MetricRow(MetricRow.Kind.valueOf(c[0].toUpperCase(Locale.ROOT)), Long.parseLong(c[1]),
                         Integer.parseInt(c[2]), parse(c[3]), parse(c[4]), parse(c[5]), parse(c[6]), parse(c[7]),
-                        bytes(c[8]), bytes(c[9]), columns == COLUMNS ? parse(c[10]) : Double.NaN));
+                        bytes(c[8]), bytes(c[9]), solver, old ? Double.NaN : parse(c[15])));
             } catch (IllegalArgumentException e) {
                 throw new DeqException("metrics CSV line " + number + " is malformed (" + e.getMessage() + "): " + line);
             }

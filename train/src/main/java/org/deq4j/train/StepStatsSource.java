@@ -1,16 +1,21 @@
 package org.deq4j.train;
 
+import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.function.Supplier;
+
+import org.deq4j.core.diag.DeqMonitor;
+import org.deq4j.core.diag.SolveSummary;
 
 /**
- * Per-step statistics a model can expose to the {@link Trainer} for reporting, e.g. the solver work
- * of its DEQ layers ({@code DeqStatsSource.lastStepCellEvaluations} in samediff-ops gives that one).
- * Queried once after every training step; an empty value means "not known for this step" and is
- * reported as blank.
+ * Per-step statistics a model can expose to the {@link Trainer} for reporting: a {@link DeqMonitor} (the
+ * solver work, residuals and drift of its DEQ layers, and the spectral radius at the end of each epoch;
+ * {@code StepStatsSource.of(DeqStatsSource.monitor(graph))} with samediff-ops' DEQ vertices). Queried once
+ * after every training step; an empty value means "not known for this step" and is reported as blank.
+ * A lambda gives the cell evaluations alone.
  */
 @FunctionalInterface
-public interface StepStatsSource {
+public interface StepStatsSource extends DeqMonitor {
 
     /** A source that never knows: the trainer's default, for models without such statistics. */
     StepStatsSource NONE = OptionalDouble::empty;
@@ -19,29 +24,31 @@ public interface StepStatsSource {
      * Cell (f) evaluations performed by the last training step, forward and backward, summed over
      * the model's DEQ layers; averaged over samples when samples stop at different iterations.
      */
+    @Override
     OptionalDouble cellEvaluationsLastStep();
 
-    /**
-     * The regularisation term the last training step added to the loss on top of the network's
-     * score, e.g. the Jacobian penalty {@code λ·R} of its DEQ layers
-     * ({@code DeqStatsSource.lastStepJacobianPenalty}); empty when it added none. The default
-     * knows none.
-     */
-    default OptionalDouble jacobianPenaltyLastStep() {
-        return OptionalDouble.empty();
-    }
-
-    /** A source of both statistics from two suppliers. */
-    static StepStatsSource of(Supplier<OptionalDouble> cellEvaluations, Supplier<OptionalDouble> jacobianPenalty) {
+    /** A source reporting everything {@code monitor} reports. */
+    static StepStatsSource of(DeqMonitor monitor) {
+        Objects.requireNonNull(monitor, "monitor");
         return new StepStatsSource() {
             @Override
             public OptionalDouble cellEvaluationsLastStep() {
-                return cellEvaluations.get();
+                return monitor.cellEvaluationsLastStep();
             }
 
             @Override
             public OptionalDouble jacobianPenaltyLastStep() {
-                return jacobianPenalty.get();
+                return monitor.jacobianPenaltyLastStep();
+            }
+
+            @Override
+            public Optional<SolveSummary> lastStep() {
+                return monitor.lastStep();
+            }
+
+            @Override
+            public OptionalDouble spectralRadius(Runnable inference, int iterations) {
+                return monitor.spectralRadius(inference, iterations);
             }
         };
     }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -32,8 +33,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * it (the paper's loss is the data loss); feed the loss to the plateau rule and apply a reduced rate
  * at once; log a {@link MetricRow}.
  *
- * <p><b>Per epoch</b>: evaluate the metric on the evaluation data, if given, and write a
- * {@link Checkpoint}. A checkpoint is also written when training stops for any reason.
+ * <p><b>Per epoch</b>: evaluate the metric on the evaluation data, if given, with the epoch's solver
+ * diagnostics ({@link SolverDiagnostics}: means of the training steps' residuals, steps and drift, and
+ * the spectral radius at the fixed points of a small fixed evaluation batch, see
+ * {@link TrainerConfig.SpectralProbe}), and write a {@link Checkpoint}. A checkpoint is also written
+ * when training stops for any reason.
  *
  * <p><b>Resume</b>: {@link #resume(TrainerConfig)} restores model, updater state, step, epoch,
  * iterator position, plateau state and seed from {@code outputDir}; the run then continues
@@ -275,7 +279,7 @@ public final class Trainer {
         double jacPenalty = stepStats.jacobianPenaltyLastStep().orElse(Double.NaN);
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.TRAIN, step, epoch, loss, lr, metricValue, throughput, evals,
-                memory.heap(), memory.rss(), jacPenalty);
+                memory.heap(), memory.rss(), SolverDiagnostics.of(stepStats.lastStep()), jacPenalty);
         log.add(row);
         return row;
     }
@@ -288,14 +292,41 @@ public final class Trainer {
         Metric metric = config.metric().orElseThrow();
         double value = Evaluator.evaluate(graph, eval.get(), metric);
         lastEvaluation = OptionalDouble.of(value);
+        SolverDiagnostics solver = SolverDiagnostics.epoch(epochTrainRows(), spectralRadius(eval.get()));
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.EVAL, step, epoch, Double.NaN, learningRate * plateau.scale(), value,
-                Double.NaN, Double.NaN, memory.heap(), memory.rss());
+                Double.NaN, Double.NaN, memory.heap(), memory.rss(), solver);
         log.add(row);
         csv.write(MetricsLog.csvLine(row));
         csv.write('\n');
         progress.message(String.format(Locale.ROOT, "epoch %d done (step %d): evaluation %s %.4f", epoch, step,
                 metric.name(), value));
+    }
+
+    /** The training rows of the epoch that just ended (their epoch is the count of epochs before it). */
+    private List<MetricRow> epochTrainRows() {
+        return log.rows().stream().filter(r -> r.kind() == MetricRow.Kind.TRAIN && r.epoch() == epoch - 1).toList();
+    }
+
+    /**
+     * ρ(∂f/∂z) at the fixed points of the probe: the first examples of {@code eval}'s first batch, the same
+     * every epoch. Parameters, updater state and the step seeds are untouched, so a resumed run stays
+     * identical to an uninterrupted one.
+     */
+    private OptionalDouble spectralRadius(DataSetIterator eval) {
+        TrainerConfig.SpectralProbe probe = config.spectralProbe();
+        if (probe.samples() == 0) {
+            return OptionalDouble.empty();
+        }
+        eval.reset();
+        if (!eval.hasNext()) {
+            return OptionalDouble.empty();
+        }
+        DataSet first = eval.next();
+        eval.reset();
+        DataSet batch = first.numExamples() <= probe.samples() ? first
+                : (DataSet) first.getRange(0, probe.samples());
+        return stepStats.spectralRadius(() -> Evaluator.output(graph, batch), probe.iterations());
     }
 
     private void checkpoint(BufferedWriter csv) throws IOException {

@@ -31,8 +31,11 @@ import org.nd4j.linalg.dataset.DataSet;
  * @param metric           metric for training batches and evaluation (default none; {@link Accuracy} for classifiers)
  * @param metricEvery      the metric is computed on every n-th training batch, at the cost of one extra
  *                         inference forward pass (default 10)
- * @param stepStats        the source of per-step cell-evaluation counts for the graph being trained (the
- *                         created or the resumed one); default {@link StepStatsSource#NONE}
+ * @param stepStats        the source of per-step cell-evaluation counts and solver diagnostics for the graph
+ *                         being trained (the created or the resumed one); default {@link StepStatsSource#NONE}
+ * @param spectralProbe    the spectral radius at the end of each epoch: the number of samples of the first
+ *                         evaluation batch it is estimated on and the power iterations; default
+ *                         {@link SpectralProbe#DEFAULT}
  * @param unit             throughput unit (default {@code examples})
  * @param itemsPerBatch    items of {@code unit} in a batch (default {@code DataSet::numExamples}; language
  *                         models count tokens)
@@ -46,7 +49,7 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau.Settings plateau, int maxEpochs,
         long maxSteps, Optional<Duration> timeBudget, long seed, Optional<Metric> metric, int metricEvery,
-        Function<ComputationGraph, StepStatsSource> stepStats, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
+        Function<ComputationGraph, StepStatsSource> stepStats, SpectralProbe spectralProbe, String unit, ToLongFunction<DataSet> itemsPerBatch, PrintStream progress,
         ProgressMode progressMode, Duration progressInterval, boolean plot, Optional<CheckpointInterval> checkpointEvery,
         Map<String, String> runSettings) {
 
@@ -55,9 +58,33 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
     /** File name of the training-curve plot in the output directory. */
     public static final String PLOT_NAME = "training.png";
 
+    /**
+     * How the trainer estimates ρ(∂f/∂z) at the end of each epoch: on the first {@code samples} examples of
+     * the evaluation data's first batch (the same examples every epoch), with {@code iterations} power
+     * iterations. Without evaluation data, or with {@code samples} 0, the estimate is not made.
+     *
+     * @param samples    examples of the probe batch, 0 to turn the estimate off
+     * @param iterations power iterations, at least 2
+     */
+    public record SpectralProbe(int samples, int iterations) {
+        /** 8 samples, 20 iterations. */
+        public static final SpectralProbe DEFAULT = new SpectralProbe(8, 20);
+        /** No estimate. */
+        public static final SpectralProbe OFF = new SpectralProbe(0, 2);
+
+        /** @throws InvalidConfigException if a value is out of range */
+        public SpectralProbe {
+            if (samples < 0 || iterations < 2) {
+                throw new InvalidConfigException("spectral probe needs samples >= 0 and iterations >= 2, got "
+                        + samples + " and " + iterations);
+            }
+        }
+    }
+
     /** @throws InvalidConfigException if a value is out of range */
     public TrainerConfig {
         Objects.requireNonNull(outputDir, "outputDir");
+        Objects.requireNonNull(spectralProbe, "spectralProbe");
         runSettings = Collections.unmodifiableMap(new TreeMap<>(runSettings));
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new InvalidConfigException("learning rate must be positive and finite, got " + learningRate);
@@ -102,6 +129,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         private Metric metric;
         private int metricEvery = 10;
         private Function<ComputationGraph, StepStatsSource> stepStats = graph -> StepStatsSource.NONE;
+        private SpectralProbe spectralProbe = SpectralProbe.DEFAULT;
         private String unit = "examples";
         private ToLongFunction<DataSet> itemsPerBatch = DataSet::numExamples;
         private PrintStream progress = System.out;
@@ -162,6 +190,12 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         }
 
         /** Throughput unit and how many of them a batch holds, e.g. {@code ("tokens", b -> b.getLabels().length())}. */
+        /** The end-of-epoch spectral-radius estimate; {@link SpectralProbe#OFF} skips it. */
+        public Builder spectralProbe(SpectralProbe spectralProbe) {
+            this.spectralProbe = Objects.requireNonNull(spectralProbe, "spectralProbe");
+            return this;
+        }
+
         public Builder throughput(String unit, ToLongFunction<DataSet> itemsPerBatch) {
             this.unit = unit;
             this.itemsPerBatch = Objects.requireNonNull(itemsPerBatch);
@@ -199,7 +233,7 @@ public record TrainerConfig(Path outputDir, double learningRate, ReduceOnPlateau
         /** @throws InvalidConfigException if a value is out of range */
         public TrainerConfig build() {
             return new TrainerConfig(outputDir, learningRate, plateau, maxEpochs, maxSteps, Optional.ofNullable(timeBudget),
-                    seed, Optional.ofNullable(metric), metricEvery, stepStats, unit, itemsPerBatch,
+                    seed, Optional.ofNullable(metric), metricEvery, stepStats, spectralProbe, unit, itemsPerBatch,
                     progress, progressMode, progressInterval, plot, Optional.ofNullable(checkpointEvery), runSettings);
         }
     }

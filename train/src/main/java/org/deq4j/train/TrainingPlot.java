@@ -20,15 +20,16 @@ import javax.imageio.ImageIO;
 
 /**
  * Draws the training curves of a {@link MetricsLog} to a PNG with plain java.awt (works with
- * {@code -Djava.awt.headless=true}; no display needed). Three panels against the step: training
+ * {@code -Djava.awt.headless=true}; no display needed). Four panels against the step: training
  * loss (per step and a trailing mean), the metric (on training batches and per-epoch evaluation),
- * and the learning rate on a log scale. {@link #renderComparison} draws several runs (a sweep's cells) on
- * the same three panels.
+ * the learning rate on a log scale, and the DEQ solver diagnostics on a log scale (largest final
+ * residual and drift per step, the spectral radius per epoch; "no data yet" for a model without DEQs).
+ * {@link #renderComparison} draws several runs (a sweep's cells) on the first three panels.
  */
 public final class TrainingPlot {
 
     /** Image width in pixels. */
-    public static final int WIDTH = 1500;
+    public static final int WIDTH = 2000;
     /** Image height in pixels. */
     public static final int HEIGHT = 480;
 
@@ -36,7 +37,13 @@ public final class TrainingPlot {
     private static final Color MEAN = new Color(20, 60, 150);
     private static final Color EVAL = new Color(220, 100, 20);
     private static final Color GRID = new Color(225, 225, 225);
-    private static final int PANEL_WIDTH = WIDTH / 3;
+    private static final Color DRIFT = new Color(40, 150, 70);
+    private static final Color RADIUS = new Color(150, 40, 150);
+    /** The panels, left to right. */
+    public static final int PANELS = 4;
+    private static final int PANEL_WIDTH = WIDTH / PANELS;
+    /** Width of {@link #renderComparison}'s image: the first three panels (the solver panel is not overlaid). */
+    public static final int COMPARISON_WIDTH = 3 * PANEL_WIDTH;
     private static final int LEGEND_ROW = 20;
     /** Distinct colours for the runs of a comparison (Tableau 10). */
     private static final Color[] PALETTE = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
@@ -101,6 +108,12 @@ public final class TrainingPlot {
 
             panel(g, 2, "Learning rate", "learning rate (log scale)", true, List.of(
                     new Series("learning rate", steps, column(train, MetricRow::lr), MEAN, 2f, false)));
+
+            panel(g, 3, "DEQ solver", "value (log scale)", true, List.of(
+                    new Series("max residual", steps, column(train, r -> r.solver().residualMax()), RAW, 1f, false),
+                    new Series("drift", steps, column(train, r -> r.solver().drift()), DRIFT, 1f, false),
+                    new Series("spectral radius (per epoch)", column(eval, MetricRow::step),
+                            column(eval, r -> r.solver().spectralRadius()), RADIUS, 2.5f, true)));
         } finally {
             g.dispose();
         }
@@ -159,10 +172,11 @@ public final class TrainingPlot {
         BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
         Graphics2D pg = probe.createGraphics();
         pg.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        List<List<Series>> rows = legendRows(pg, legend, WIDTH - 100);
+        int width = COMPARISON_WIDTH;
+        List<List<Series>> rows = legendRows(pg, legend, width - 100);
         pg.dispose();
         int legendHeight = LEGEND_ROW * rows.size() + 10;
-        BufferedImage image = new BufferedImage(WIDTH, HEIGHT + legendHeight, BufferedImage.TYPE_INT_RGB);
+        BufferedImage image = new BufferedImage(width, HEIGHT + legendHeight, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);

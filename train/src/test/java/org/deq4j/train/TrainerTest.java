@@ -126,8 +126,8 @@ class TrainerTest {
         }
 
         List<String> csv = Files.readAllLines(dir.resolve(TrainerConfig.CSV_NAME));
-        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,rss_mb,jac_penalty",
-                csv.get(0));
+        assertEquals("kind,step,epoch,loss,lr,accuracy,examples_per_s,cell_evals_per_step,heap_mb,rss_mb,"
+                + "residual_mean,residual_max,steps_mean,drift,spectral_radius,jac_penalty", csv.get(0));
         assertEquals(1 + 36 + 6, csv.size());
         String[] row1 = csv.get(1).split(",", -1);
         assertEquals("train", row1[0]);
@@ -144,13 +144,13 @@ class TrainerTest {
         BufferedImage png = ImageIO.read(dir.resolve(TrainerConfig.PLOT_NAME).toFile());
         assertEquals(TrainingPlot.WIDTH, png.getWidth());
         assertEquals(TrainingPlot.HEIGHT, png.getHeight());
-        int[] counts = new int[3]; // loss-mean blue, evaluation orange, per panel third
+        int[] counts = new int[TrainingPlot.PANELS]; // loss-mean blue, evaluation orange, per panel
         for (int y = 0; y < png.getHeight(); y++) {
             for (int x = 0; x < png.getWidth(); x++) {
                 int rgb = png.getRGB(x, y) & 0xFFFFFF;
                 if (rgb == 0x143C96) {
-                    counts[x * 3 / png.getWidth()]++;
-                } else if (rgb == 0xDC6414 && x * 3 / png.getWidth() == 1) {
+                    counts[x * TrainingPlot.PANELS / png.getWidth()]++;
+                } else if (rgb == 0xDC6414 && x * TrainingPlot.PANELS / png.getWidth() == 1) {
                     counts[1]++;
                 }
             }

@@ -39,7 +39,7 @@ class TrainingPlotTest {
         two.put("gradient=reversible", run(2));
         two.put("gradient=unrolled", run(3));
         BufferedImage img = TrainingPlot.renderComparison(two);
-        assertEquals(TrainingPlot.WIDTH, img.getWidth());
+        assertEquals(TrainingPlot.COMPARISON_WIDTH, img.getWidth());
         int oneRow = img.getHeight();
         // Tableau blue and orange: the first two runs' colours, drawn as lines in all three panels
         assertTrue(pixels(img, 0x1F77B4) > 200, "first run drawn");

@@ -22,6 +22,8 @@ public enum ConfigKey {
     F_MAX_ITER("f_max_iter", "any configuration"),
     F_TOL("f_tol", "any configuration"),
     F_STOP_MODE("f_stop_mode", "any configuration"),
+    EVAL_FACTOR("eval_factor", "any configuration"),
+    EVAL_F_MAX_ITER("eval_f_max_iter", "any configuration"),
     F_TAU("f_tau", "f_solver 'fixed_point'"),
     BETA("beta", "f_solver 'reversible'"),
     ANDERSON_M("anderson_m", "f_solver or b_solver 'anderson'"),

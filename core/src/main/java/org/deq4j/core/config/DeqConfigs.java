@@ -15,6 +15,8 @@ import static org.deq4j.core.config.ConfigKey.COMPUTE_DTYPE;
 import static org.deq4j.core.config.ConfigKey.CORE;
 import static org.deq4j.core.config.ConfigKey.DRIFT_ACTION;
 import static org.deq4j.core.config.ConfigKey.DRIFT_THRESHOLD;
+import static org.deq4j.core.config.ConfigKey.EVAL_FACTOR;
+import static org.deq4j.core.config.ConfigKey.EVAL_F_MAX_ITER;
 import static org.deq4j.core.config.ConfigKey.F_MAX_ITER;
 import static org.deq4j.core.config.ConfigKey.F_SOLVER;
 import static org.deq4j.core.config.ConfigKey.F_STOP_MODE;
@@ -50,6 +52,7 @@ import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.reg.JacobianRegularization;
 import org.deq4j.core.solver.AndersonSolver;
 import org.deq4j.core.solver.BroydenSolver;
+import org.deq4j.core.solver.EvalBudget;
 import org.deq4j.core.solver.FixedPointSolver;
 import org.deq4j.core.solver.ReversibleSolver;
 import org.deq4j.core.solver.Solver;
@@ -71,8 +74,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  * adjoint, otherwise the reversible solver gets the reversible adjoint and any other solver torchdeq's
  * default phantom gradient ({@code grad} 1, {@code tau} 1.0).
  *
+ * <p>The evaluation budget follows torchdeq: {@code eval_factor} (default 1) scales {@code f_max_iter}
+ * for inference solves, {@code eval_f_max_iter} (default 0, meaning "not set") sets it outright; giving
+ * both (with a factor other than 1) is an error rather than torchdeq's silent precedence.
+ *
  * <p>{@link #toMap} writes the canonical keys of a configuration, exactly those that apply to it,
- * so that {@code fromMap(toMap(c)).equals(c)}.
+ * so that {@code fromMap(toMap(c)).equals(c)}; the evaluation keys only when they differ from the
+ * defaults, so the maps of configurations without them (and files saved before they existed) stay as
+ * they were.
  */
 public final class DeqConfigs {
     /** The builder's forward default: RevDEQ's vision setting. */
@@ -144,6 +153,7 @@ public final class DeqConfigs {
         SolverKind forwardKind = v.choice(F_SOLVER, SolverKind::parse).orElse(SolverKind.REVERSIBLE);
         Solver<?> forward = solver(v, forwardKind, F_TAU);
         StopCriterion stop = stop(v, F_MAX_ITER, F_TOL, F_STOP_MODE, DEFAULTS.stop());
+        EvalBudget eval = evalBudget(v);
         AdjointKind adjointKind = adjointKind(v, forwardKind);
         Adjoint adjoint = adjoint(v, adjointKind);
         DataType stateType = v.choice(STATE_DTYPE, PrecisionPolicy::parseType)
@@ -152,8 +162,8 @@ public final class DeqConfigs {
                 .orElse(DEFAULTS.precision().computeType());
         PrecisionPolicy precision = new PrecisionPolicy(stateType, computeType);
         JacobianRegularization jacobian = jacobian(v);
-        DeqConfig config = v.build(() -> new DeqConfig(forward, adjoint, stop, precision, jacobian), F_SOLVER,
-                ADJOINT);
+        DeqConfig config = v.build(() -> new DeqConfig(forward, adjoint, stop, precision, jacobian, eval), F_SOLVER,
+                ADJOINT, EVAL_FACTOR, EVAL_F_MAX_ITER);
         List<ConfigKey> unused = v.unread();
         if (!unused.isEmpty()) {
             throw new InvalidConfigException(unused.stream()
@@ -175,6 +185,11 @@ public final class DeqConfigs {
         Map<String, Object> m = new LinkedHashMap<>();
         putSolver(m, config.solver(), F_SOLVER, F_TAU);
         putStop(m, config.stop(), F_MAX_ITER, F_TOL, F_STOP_MODE);
+        if (config.eval() instanceof EvalBudget.Fixed fixed) {
+            m.put(EVAL_F_MAX_ITER.key(), fixed.maxSteps());
+        } else if (!config.eval().isSame()) {
+            m.put(EVAL_FACTOR.key(), ((EvalBudget.Scaled) config.eval()).factor());
+        }
         Adjoint adjoint = config.adjoint();
         m.put(ADJOINT.key(), adjoint.name());
         if (adjoint instanceof ImplicitAdjoint implicit) {
@@ -266,6 +281,19 @@ public final class DeqConfigs {
         double tolerance = v.real(tol, defaults.tol());
         StopMode stopMode = v.choice(mode, StopMode::parse).orElse(defaults.mode());
         return v.build(() -> new StopCriterion(steps, tolerance, stopMode), maxIter, tol);
+    }
+
+    private static EvalBudget evalBudget(ConfigValues v) {
+        double factor = v.real(EVAL_FACTOR, 1.0);
+        int steps = v.integer(EVAL_F_MAX_ITER, 0);
+        if (steps == 0) {
+            return v.build(() -> new EvalBudget.Scaled(factor), EVAL_FACTOR);
+        }
+        if (factor != 1.0) {
+            throw new InvalidConfigException("config keys 'eval_factor' (" + factor + ") and 'eval_f_max_iter' ("
+                    + steps + ") both set the evaluation budget; give one of the two");
+        }
+        return v.build(() -> new EvalBudget.Fixed(steps), EVAL_F_MAX_ITER);
     }
 
     /** The adjoint named by {@code adjoint}, or by torchdeq's {@code ift}, or the default for the solver. */

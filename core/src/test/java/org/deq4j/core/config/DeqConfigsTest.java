@@ -98,6 +98,9 @@ class DeqConfigsTest {
                         .adjoint(new ImplicitAdjoint(new BroydenSolver(12), StopCriterion.of(30, 1e-7)))
                         .maxSteps(40).build(),
                 DeqConfig.builder().solver(new BroydenSolver(5)).adjoint(new PhantomAdjoint(3, 0.8)).build(),
+                DeqConfig.builder().evalFactor(2.5).build(),
+                DeqConfig.builder().solver(new FixedPointSolver(0.7)).adjoint(new PhantomAdjoint(5, 0.45))
+                        .maxSteps(30).evalMaxSteps(45).build(),
                 DeqConfig.builder().solver(AndersonSolver.defaults())
                         .adjoint(new ImplicitAdjoint(AndersonSolver.defaults(), StopCriterion.of(30, 1e-7)))
                         .build());

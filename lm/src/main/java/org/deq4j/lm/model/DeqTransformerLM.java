@@ -15,6 +15,9 @@ import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.precision.PrecisionPolicy;
+import org.deq4j.core.solver.EvalBudget;
+import org.deq4j.samediff.dl4j.DeqExecution;
+import org.deq4j.samediff.dl4j.DeqStatsSource;
 import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
@@ -155,6 +158,38 @@ public final class DeqTransformerLM {
         graph.init();
         OneDnnLayerHelpers.install(graph);
         return graph;
+    }
+
+    /**
+     * A copy of a trained model (same parameters, copied) with evaluation-time solver settings: the DEQ's
+     * inference budget set to {@code eval} ({@link EvalBudget#SAME} keeps the training budget), and, with
+     * {@code coreEngine}, the DEQ run on the core engine instead of the RevDEQ op, which warm starts need
+     * ({@link org.deq4j.lm.generate.TextGenerator#warmStarted}). The two executions compute the same
+     * fixed point up to rounding. For inference only: the copy has no updater state. Returns {@code graph}
+     * itself when nothing changes (the training budget and the execution kept).
+     *
+     * @throws InvalidConfigException if {@code graph} is not a DEQ-transformer
+     */
+    public static ComputationGraph withInferenceSettings(ComputationGraph graph, EvalBudget eval, boolean coreEngine) {
+        Objects.requireNonNull(eval, "eval");
+        if (!(graph.getConfiguration().getVertices().get(DEQ) instanceof DeqVertex)) {
+            throw new InvalidConfigException("not a DEQ-transformer: the graph has no DEQ vertex '" + DEQ + "'");
+        }
+        if (eval.isSame() && !coreEngine) {
+            return graph;
+        }
+        ComputationGraph copy = DeqVertex.reconfigured(graph, v -> v.with(v.deqConfig().toBuilder().eval(eval).build(),
+                coreEngine ? DeqExecution.CORE_ENGINE : v.execution()));
+        OneDnnLayerHelpers.install(copy);
+        return copy;
+    }
+
+    /** The DEQ vertex of a model at run time (its statistics, warm starts and kept fixed points). */
+    public static DeqStatsSource deq(ComputationGraph graph) {
+        if (!(graph.getVertex(DEQ) instanceof DeqStatsSource v)) {
+            throw new InvalidConfigException("not a DEQ-transformer: the graph has no DEQ vertex '" + DEQ + "'");
+        }
+        return v;
     }
 
     /**

@@ -113,6 +113,31 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
     }
 
     @Override
+    public long forwardCellEvaluations() {
+        return runtime.forwardCellEvaluations();
+    }
+
+    @Override
+    public void keepNextFixedPoint() {
+        runtime.keepNextFixedPoint();
+    }
+
+    @Override
+    public Optional<INDArray> keptFixedPoint() {
+        return runtime.keptFixedPoint();
+    }
+
+    @Override
+    public double[] spectralRadius(int iterations, long seed) {
+        return runtime.spectralRadius(iterations, seed);
+    }
+
+    @Override
+    public void startNextInferenceFrom(INDArray z0) {
+        runtime.startNextInferenceFrom(z0);
+    }
+
+    @Override
     public long backwardCount() {
         return runtime.backwardCount();
     }

@@ -15,6 +15,7 @@ import org.deq4j.core.cell.Cell;
 import org.deq4j.core.cell.LockedDropoutCell;
 import org.deq4j.core.cell.SameDiffCell;
 import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.core.diag.SpectralRadius;
 import org.deq4j.core.profile.PhaseTimer;
 import org.deq4j.core.reg.JacobianPenalty;
 import org.deq4j.core.reg.JacobianRegularization;
@@ -67,9 +68,11 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     /** The mask of the latest training forward, if dropout is on; redrawn in place per step. */
     private INDArray mask;
     private final CellNormalisation.Bound normalisation;
+    final DeqConfig config;
     private SolverStats lastForward;
     private BackwardStats lastBackward;
     private long forwardCount;
+    private long forwardCellEvaluations;
     private long backwardCount;
     private final PassWorkspace trainingPass;
     private final PassWorkspace inferencePass;
@@ -82,6 +85,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     /** The penalty's gradients while a backward pass of a regularised step stores its gradients. */
     private PenaltyGradients penaltyGradients;
     private OptionalDouble lastPenalty = OptionalDouble.empty();
+    private boolean keepNext;
+    private INDArray keptInput;
+    private INDArray keptFixedPoint;
+    private INDArray nextStart;
 
     DeqRuntime(String name, CellNormalisation normalisation, DeqConfig config, VariationalDropout dropout,
                Map<String, INDArray> paramTable, DataType dataType) {
@@ -96,6 +103,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         this.dataType = dataType;
         this.dropout = dropout;
         this.normalisation = normalisation.bind(p -> paramTable.get(DeqSettings.key(p)), dataType);
+        this.config = config;
         String id = "DEQ4J_" + name + "_" + Integer.toHexString(System.identityHashCode(this));
         this.trainingPass = new PassWorkspace(id + "_TRAIN");
         this.inferencePass = new PassWorkspace(id + "_INFER");
@@ -149,6 +157,58 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         clearSolution();
     }
 
+    /**
+     * The initial state set by {@link #startNextInferenceFrom} for this inference solve, once; a
+     * runtime that cannot start elsewhere than zero refuses it there.
+     */
+    final Optional<INDArray> takeStart() {
+        Optional<INDArray> start = Optional.ofNullable(nextStart);
+        nextStart = null;
+        return start;
+    }
+
+    /** The next inference solve starts from {@code z0} (copied now) instead of zero; its batch must match. */
+    void startNextInferenceFrom(INDArray z0) {
+        nextStart = detachedCopy(z0);
+    }
+
+    /** A copy outside every workspace (detach() alone would return a detached array itself). */
+    @SuppressWarnings("try")
+    private static INDArray detachedCopy(INDArray a) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return a.dup();
+        }
+    }
+
+    /** The next inference solve keeps a copy of its input and fixed point (state type). */
+    final void keepNextFixedPoint() {
+        keepNext = true;
+    }
+
+    /** The fixed point kept by the last solve {@link #keepNextFixedPoint} armed. */
+    final Optional<INDArray> keptFixedPoint() {
+        return Optional.ofNullable(keptFixedPoint);
+    }
+
+    /**
+     * Per-sample ρ(∂f/∂z) at the kept fixed point ({@link SpectralRadius}), the cell computing as in the
+     * solve (precision policy applied).
+     *
+     * @throws IllegalStateException if no fixed point is kept
+     */
+    @SuppressWarnings("try")
+    final double[] spectralRadius(int iterations, long seed) {
+        if (keptFixedPoint == null) {
+            throw new IllegalStateException("DEQ '" + name + "': no fixed point kept; call keepNextFixedPoint()"
+                    + " before an inference pass");
+        }
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             PassWorkspace.Scope pass = inferencePass.open()) {
+            Cell cell = config.precision().wrap(cellFor(keptInput));
+            return SpectralRadius.estimate(cell, State.of(keptInput), State.of(keptFixedPoint), iterations, seed);
+        }
+    }
+
     /** Drops a training solve that no backward pass consumed. */
     abstract void clearSolution();
 
@@ -158,6 +218,7 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     final void solved(SolverStats stats) {
         lastForward = stats;
         forwardCount++;
+        forwardCellEvaluations += stats.cellEvaluations();
     }
 
     final void differentiated(BackwardStats stats) {
@@ -175,6 +236,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
 
     long forwardCount() {
         return forwardCount;
+    }
+
+    long forwardCellEvaluations() {
+        return forwardCellEvaluations;
     }
 
     long backwardCount() {
@@ -260,6 +325,12 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
             INDArray z = solve(x, training, stepMask);
             if (training && jacobian.isOn()) {
                 samplePenalty(x, z, stepMask);
+            }
+            INDArray z = solve(x, training);
+            if (!training && keepNext) {
+                keepNext = false;
+                keptInput = detachedCopy(x);
+                keptFixedPoint = detachedCopy(z);
             }
             return export.apply(inNetworkType(z));
         } finally {

@@ -12,11 +12,17 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deq4j.core.adjoint.BackwardStats;
+import org.deq4j.core.diag.DeqMonitor;
+import org.deq4j.core.diag.SolveSummary;
+import org.deq4j.core.diag.SpectralRadius;
 import org.deq4j.core.solver.SolverStats;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A DEQ vertex or layer at run time, as far as its solver statistics go: what the most recent solve
- * and backward pass spent, and counters that tell whether they are new.
+ * and backward pass spent, and counters that tell whether they are new; and the inference-time hooks
+ * diagnostics and warm starts need: keeping a solve's fixed point, the spectral radius at it, and
+ * starting the next solve from a given state. {@link #monitor} bundles a model's DEQs for a trainer.
  */
 public interface DeqStatsSource {
 
@@ -32,6 +38,9 @@ public interface DeqStatsSource {
     /** Number of solves so far. */
     long forwardCount();
 
+    /** Cell evaluations of every solve so far (training and inference), e.g. for an evaluation's cost. */
+    long forwardCellEvaluations();
+
     /** Number of backward passes so far. */
     long backwardCount();
 
@@ -41,6 +50,34 @@ public interface DeqStatsSource {
      * did not apply one (regularisation off, or skipped by its frequency).
      */
     OptionalDouble lastJacobianPenalty();
+
+    /**
+     * The next inference solve keeps a copy of its input and fixed point (in the state type), for
+     * {@link #keptFixedPoint()} and {@link #spectralRadius}; later solves keep nothing until armed again.
+     */
+    void keepNextFixedPoint();
+
+    /** The fixed point of the last solve {@link #keepNextFixedPoint()} armed, shaped [batch, ...]. */
+    Optional<INDArray> keptFixedPoint();
+
+    /**
+     * Per-sample spectral radius ρ(∂f/∂z) at the kept fixed point ({@link SpectralRadius}, power
+     * iteration on cell VJPs; dimensionless; below 1 where the fixed-point iteration contracts).
+     *
+     * @param iterations power iterations, at least 2 (each one cell VJP on the kept batch)
+     * @throws IllegalStateException if no fixed point is kept
+     */
+    double[] spectralRadius(int iterations, long seed);
+
+    /**
+     * A warm start: the next inference solve starts from {@code z0} (copied now, cast to the state
+     * type) instead of zero. Training solves always start from zero.
+     *
+     * @param z0 shaped like the fixed point, with the next input's batch size (checked by that solve)
+     * @throws org.deq4j.core.InvalidConfigException if the execution cannot start elsewhere (the RevDEQ op
+     *         starts from zero; use {@link DeqExecution#CORE_ENGINE})
+     */
+    void startNextInferenceFrom(INDArray z0);
 
     /**
      * The DEQ vertices and layers of a model, in graph order: {@link DeqVertex} vertices and
@@ -74,18 +111,57 @@ public interface DeqStatsSource {
      * pass. Empty while no DEQ has solved yet, and always for a model without DEQs.
      */
     static Supplier<OptionalDouble> lastStepCellEvaluations(Model model) {
+        return monitor(model)::cellEvaluationsLastStep;
+    }
+
+    /**
+     * The monitor a trainer reads ({@code TrainerConfig.Builder.stepStats(g -> StepStatsSource.of(
+     * DeqStatsSource.monitor(g)))}): per step the cell evaluations ({@link #lastStepCellEvaluations}) and
+     * the residuals, steps and drift of the training solves, and on demand the spectral radius at the
+     * fixed points of an inference pass. A DEQ that has not solved yet is left out; all are empty for a
+     * model without DEQs.
+     */
+    static DeqMonitor monitor(Model model) {
         List<DeqStatsSource> deqs = in(model);
-        return () -> {
-            double total = 0;
-            boolean any = false;
-            for (DeqStatsSource v : deqs) {
-                if (v.lastForwardStats().isPresent()) {
-                    any = true;
-                    total += v.lastForwardStats().get().cellEvaluations();
-                    total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
-                }
+        return new DeqMonitor() {
+            @Override
+            public OptionalDouble cellEvaluationsLastStep() {
+                return cellEvaluations(deqs);
             }
-            return any ? OptionalDouble.of(total) : OptionalDouble.empty();
+
+            @Override
+            public OptionalDouble jacobianPenaltyLastStep() {
+                return lastStepJacobianPenalty(model).get();
+            }
+
+            @Override
+            public Optional<SolveSummary> lastStep() {
+                List<SolveSummary> parts = new ArrayList<>();
+                for (DeqStatsSource v : deqs) {
+                    v.lastForwardStats().ifPresent(f -> parts.add(SolveSummary.of(f,
+                            v.lastBackwardStats().map(BackwardStats::drift).orElse(OptionalDouble.empty()))));
+                }
+                return parts.isEmpty() ? Optional.empty() : Optional.of(SolveSummary.combine(parts));
+            }
+
+            @Override
+            public OptionalDouble spectralRadius(Runnable inference, int iterations) {
+                deqs.forEach(DeqStatsSource::keepNextFixedPoint);
+                long[] before = deqs.stream().mapToLong(DeqStatsSource::forwardCount).toArray();
+                inference.run();
+                double sum = 0;
+                int n = 0;
+                for (int i = 0; i < deqs.size(); i++) {
+                    if (deqs.get(i).forwardCount() != before[i]) {
+                        // a fixed seed for the start vector: one model and batch give one estimate
+                        for (double rho : deqs.get(i).spectralRadius(iterations, 0x5EC7)) {
+                            sum += rho;
+                            n++;
+                        }
+                    }
+                }
+                return n == 0 ? OptionalDouble.empty() : OptionalDouble.of(sum / n);
+            }
         };
     }
 
@@ -108,5 +184,18 @@ public interface DeqStatsSource {
             }
             return any ? OptionalDouble.of(total) : OptionalDouble.empty();
         };
+    }
+
+    private static OptionalDouble cellEvaluations(List<DeqStatsSource> deqs) {
+        double total = 0;
+        boolean any = false;
+        for (DeqStatsSource v : deqs) {
+            if (v.lastForwardStats().isPresent()) {
+                any = true;
+                total += v.lastForwardStats().get().cellEvaluations();
+                total += v.lastBackwardStats().map(BackwardStats::cellEvaluations).orElse(0);
+            }
+        }
+        return any ? OptionalDouble.of(total) : OptionalDouble.empty();
     }
 }

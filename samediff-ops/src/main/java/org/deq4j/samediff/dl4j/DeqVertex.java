@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
 import org.deeplearning4j.nn.conf.layers.samediff.SDVertexParams;
@@ -269,8 +271,38 @@ public class DeqVertex extends SameDiffVertex {
         return settings.outputType(vertexInputs[0]);
     }
 
+    /**
+     * This vertex with another DEQ configuration and execution; cell, seed, name and training
+     * configuration (updaters, regularisation) kept, so the parameters keep their layout. For
+     * evaluation-time changes to a trained network: a larger {@link DeqConfig#eval()} budget, or the
+     * core engine for warm starts.
+     *
+     * @throws InvalidConfigException if the configuration has no map form or the execution cannot run it
+     */
+    public DeqVertex with(DeqConfig config, DeqExecution execution) {
+        return copy(DeqSettings.of(settings.cell(), config, settings.seed(), execution));
+    }
+
+    /**
+     * A copy of {@code graph} in which every {@link DeqVertex} is replaced by {@code change} of it, with
+     * a copy of the graph's parameters (no updater state: for inference). {@code change} must keep the
+     * cell, as {@link #with} does, so that the parameters keep their layout. Layer helpers (oneDNN) are
+     * not installed on the copy.
+     */
+    public static ComputationGraph reconfigured(ComputationGraph graph, UnaryOperator<DeqVertex> change) {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        conf.getVertices().replaceAll((name, v) -> v instanceof DeqVertex d ? change.apply(d) : v);
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init(graph.params().dup(), false);
+        return copy;
+    }
+
     @Override
     public DeqVertex clone() {
+        return copy(settings);
+    }
+
+    private DeqVertex copy(DeqSettings settings) {
         DeqVertex c = new DeqVertex(settings);
         c.setName(getName());
         c.regularization = regularization == null ? null : List.copyOf(regularization);

@@ -49,7 +49,9 @@ final class EngineRuntime extends DeqRuntime {
     @Override
     INDArray solve(INDArray x, boolean training, Optional<INDArray> mask) {
         if (!training) {
-            FixedPoint p = deq.infer(cellFor(x), State.of(x));
+            Cell c = cellFor(x);
+            State in = State.of(x);
+            FixedPoint p = takeStart().map(z0 -> deq.infer(c, in, State.of(z0))).orElseGet(() -> deq.infer(c, in));
             solved(p.stats());
             return p.z().part(0);
         }

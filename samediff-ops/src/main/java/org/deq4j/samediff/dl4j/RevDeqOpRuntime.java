@@ -8,10 +8,13 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 import org.deq4j.core.DeqConfig;
+import org.deq4j.core.InvalidConfigException;
+import org.deq4j.core.cell.Cell;
 import org.deq4j.core.adjoint.BackwardStats;
 import org.deq4j.core.adjoint.DriftCheck;
 import org.deq4j.core.adjoint.ReversibleAdjoint;
 import org.deq4j.core.cell.VariationalDropout;
+import org.deq4j.core.solver.EvalBudget;
 import org.deq4j.core.solver.SolverStats;
 import org.deq4j.samediff.cell.CellNormalisation;
 import org.deq4j.samediff.op.RevDeq;
@@ -27,7 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * executes, compiled by deq4j's planned executor, with no per-step allocation). Keeping z_N, y_N and
  * the step counts between the passes lets the backward run the reverse loop alone instead of solving
  * again, as {@code calculateGradients} on one graph would. The loops are built once per per-sample
- * input shape.
+ * input shape; with an evaluation budget ({@link DeqConfig#eval()}) other than the training one,
+ * inference solves run loops of their own, built with that budget.
  *
  * <p>Statistics: the forward reports each sample's steps and final relative residual (the op does not
  * trace residuals, so the lowest residual is the final one and the trace is empty); the backward
@@ -38,9 +42,46 @@ final class RevDeqOpRuntime extends DeqRuntime {
     private final RevDeq revDeq;
     private final DriftCheck driftCheck;
     private final double tol;
-    private long[] sampleShape;
-    private RevDeqLoops loops;
+    private final ShapedLoops trainingLoops;
+    /** The training loops when inference has the same budget, else loops built with the evaluation budget. */
+    private final ShapedLoops inferenceLoops;
     private final Kept kept = new Kept();
+
+    /** The loops of one step budget, rebuilt when the per-sample input shape changes. */
+    private final class ShapedLoops {
+        private final RevDeq deq;
+        private long[] sampleShape;
+        private RevDeqLoops loops;
+
+        ShapedLoops(RevDeq deq) {
+            this.deq = deq;
+        }
+
+        boolean isNewShape(INDArray x) {
+            return loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        }
+
+        RevDeqLoops forInput(INDArray x) {
+            if (isNewShape(x)) {
+                drop();
+                List<DataType> paramTypes = Collections.nCopies(graphCell.parameters().size(), dataType);
+                try {
+                    loops = new RevDeqLoops(deq, dataType, paramTypes, dataType, x.shape());
+                } catch (RuntimeException e) {
+                    throw shapeError(x, e);
+                }
+                sampleShape = Arrays.copyOfRange(x.shape(), 1, x.rank());
+            }
+            return loops;
+        }
+
+        void drop() {
+            if (loops != null) {
+                loops.close();
+                loops = null;
+            }
+        }
+    }
 
     /**
      * What a training solve keeps for the backward pass, outside every workspace and outside the
@@ -80,6 +121,16 @@ final class RevDeqOpRuntime extends DeqRuntime {
         this.revDeq = RevDeq.of(normalisation.cell(), config);
         this.driftCheck = ((ReversibleAdjoint) config.adjoint()).drift();
         this.tol = config.stop().tol();
+        this.trainingLoops = new ShapedLoops(revDeq);
+        this.inferenceLoops = config.eval().isSame() ? trainingLoops : new ShapedLoops(RevDeq.of(graphCell,
+                config.toBuilder().maxSteps(config.evalStop().maxSteps()).eval(EvalBudget.SAME).build()));
+    }
+
+    /** The op's loops start from zero: a warm start needs the core engine. */
+    @Override
+    void startNextInferenceFrom(INDArray z0) {
+        throw new InvalidConfigException("DEQ '" + name + "' runs on the RevDEQ op, whose solve starts from zero;"
+                + " warm starts need execution '" + DeqExecution.CORE_ENGINE.id() + "'");
     }
 
     @Override
@@ -94,18 +145,18 @@ final class RevDeqOpRuntime extends DeqRuntime {
 
     @Override
     INDArray solve(INDArray x, boolean training, Optional<INDArray> mask) {
-        boolean newShape = loops == null || !Arrays.equals(sampleShape, Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        ShapedLoops shaped = training ? trainingLoops : inferenceLoops;
+        boolean newShape = shaped.isNewShape(x);
         RevDeqLoops.Solve s;
         try {
-            RevDeqLoops l = loopsFor(x);
+            RevDeqLoops l = shaped.forInput(x);
             s = mask.isPresent() ? l.solve(x, parameterViews(), mask.get()) : l.solve(x, parameterViews());
         } catch (RuntimeException e) {
             if (!newShape) {
                 throw e;
             }
             // the first run for a shape is what checks that the cell takes it
-            loops.close();
-            loops = null;
+            shaped.drop();
             throw shapeError(x, e);
         }
         int[] steps = s.steps().toIntVector();
@@ -125,8 +176,8 @@ final class RevDeqOpRuntime extends DeqRuntime {
             solve(x, true, mask);
         }
         RevDeqLoops.Reverse r = mask.isPresent()
-                ? loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon, mask.get())
-                : loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
+                ? trainingLoops.loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon, mask.get())
+                : trainingLoops.loops.reverse(kept.x, parameterViews(), kept.z, kept.y, kept.steps, epsilon);
         storeGradients(r.gParams(), gradTable);
         double drift = Math.max(r.z0().amaxNumber().doubleValue(), r.y0().amaxNumber().doubleValue());
         int most = (int) kept.steps.maxNumber().doubleValue();
@@ -134,24 +185,5 @@ final class RevDeqOpRuntime extends DeqRuntime {
         // each reverse step evaluates the cell twice, each evaluation serving its VJP too
         differentiated(new BackwardStats(2 * most, OptionalDouble.of(drift), Optional.empty()));
         return r.gx();
-    }
-
-    /** The loops for x's per-sample shape, built when that shape is new. */
-    private RevDeqLoops loopsFor(INDArray x) {
-        long[] sample = Arrays.copyOfRange(x.shape(), 1, x.rank());
-        if (loops == null || !Arrays.equals(sample, sampleShape)) {
-            if (loops != null) {
-                loops.close();
-                loops = null;
-            }
-            List<DataType> paramTypes = Collections.nCopies(graphCell.parameters().size(), dataType);
-            try {
-                loops = new RevDeqLoops(revDeq, dataType, paramTypes, dataType, x.shape());
-            } catch (RuntimeException e) {
-                throw shapeError(x, e);
-            }
-            sampleShape = sample;
-        }
-        return loops;
     }
 }

@@ -47,6 +47,21 @@ class DeqVertexDslTest {
             .build()
 
     @Test
+    fun evaluationBudgetReachesTheVertex() {
+        val deq = deqVertex {
+            cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.2)
+            maxSteps = 4
+            evalFactor = 3.0
+        }
+        assertEquals(12, deq.deqConfig().evalStop().maxSteps())
+        assertEquals(4, deq.deqConfig().stop().maxSteps())
+        assertEquals(9, deqLayer {
+            cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.2)
+            evalMaxSteps = 9
+        }.deqConfig().evalStop().maxSteps())
+    }
+
+    @Test
     fun dslBuildsTheJavaBuildersVertexAndTrains() {
         val deq = deqVertex {
             cell = TanhTestCell(DeqNets.STATE, DeqNets.HIDDEN, 0.5)
