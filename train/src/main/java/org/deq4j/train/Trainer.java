@@ -295,7 +295,7 @@ public final class Trainer {
         SolverDiagnostics solver = SolverDiagnostics.epoch(epochTrainRows(), spectralRadius(eval.get()));
         MemoryUsage memory = MemoryUsage.sample();
         MetricRow row = new MetricRow(MetricRow.Kind.EVAL, step, epoch, Double.NaN, learningRate * plateau.scale(), value,
-                Double.NaN, Double.NaN, memory.heap(), memory.rss(), solver);
+                Double.NaN, Double.NaN, memory.heap(), memory.rss(), solver, meanJacobianPenalty(epochTrainRows()));
         log.add(row);
         csv.write(MetricsLog.csvLine(row));
         csv.write('\n');
@@ -304,6 +304,12 @@ public final class Trainer {
     }
 
     /** The training rows of the epoch that just ended (their epoch is the count of epochs before it). */
+    /** The epoch's mean Jacobian penalty over the steps that applied one; NaN if none did. */
+    private static double meanJacobianPenalty(List<MetricRow> rows) {
+        return rows.stream().mapToDouble(MetricRow::jacPenalty).filter(v -> !Double.isNaN(v)).average()
+                .orElse(Double.NaN);
+    }
+
     private List<MetricRow> epochTrainRows() {
         return log.rows().stream().filter(r -> r.kind() == MetricRow.Kind.TRAIN && r.epoch() == epoch - 1).toList();
     }

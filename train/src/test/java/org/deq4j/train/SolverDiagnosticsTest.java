@@ -87,7 +87,8 @@ class SolverDiagnosticsTest {
         assertDiagnostics(new SolverDiagnostics(5, 12, 6, 0.5, 0.75), eval.get(1).solver());
 
         List<String> csv = Files.readAllLines(dir.resolve(TrainerConfig.CSV_NAME));
-        assertTrue(csv.get(0).endsWith(",residual_mean,residual_max,steps_mean,drift,spectral_radius"), csv.get(0));
+        assertTrue(csv.get(0).endsWith(",residual_mean,residual_max,steps_mean,drift,spectral_radius,jac_penalty"),
+                csv.get(0));
         String[] lastEval = csv.get(csv.size() - 1).split(",", -1);
         assertEquals("eval", lastEval[0]);
         assertEquals(0.75, Double.parseDouble(lastEval[14]));

@@ -326,7 +326,6 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
             if (training && jacobian.isOn()) {
                 samplePenalty(x, z, stepMask);
             }
-            INDArray z = solve(x, training);
             if (!training && keepNext) {
                 keepNext = false;
                 keptInput = detachedCopy(x);

@@ -280,7 +280,8 @@ public class DeqVertex extends SameDiffVertex {
      * @throws InvalidConfigException if the configuration has no map form or the execution cannot run it
      */
     public DeqVertex with(DeqConfig config, DeqExecution execution) {
-        return copy(DeqSettings.of(settings.cell(), config, settings.seed(), execution));
+        return copy(DeqSettings.of(settings.cell(), config, settings.seed(), execution, settings.dropout().rate(),
+                settings.normalisation().config()));
     }
 
     /**
