@@ -107,16 +107,17 @@ final class BenchTrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private DeqStabilisers stabilisers() {
-        return DeqStabilisers.NONE.withJacobian(JacobianRegularization.of(jacReg != null ? jacReg : 0));
+    /** The preset's stabilisers, with {@code --jac-reg}'s weight when it is given. */
+    private DeqStabilisers stabilisers(DeqStabilisers preset) {
+        return jacReg == null ? preset : preset.withJacobian(JacobianRegularization.of(jacReg));
     }
 
     private TrainBenchmark.Result vision(Map<String, Object> out) {
         ZooPreset p = ZooPreset.named(preset);
         int batch = batchSize != null ? batchSize : 64;
         DataSplits splits = ZooData.load(p.dataset(), Optional.ofNullable(data));
-        ComputationGraph net = ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p,
-                GradientStrategy.parse(gradient), seed, stabilisers()),
+        ComputationGraph net = ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(
+                p.withStabilisers(stabilisers(p.stabilisers())), GradientStrategy.parse(gradient), seed),
                 p.learningRate(), AdamW.DEFAULT_WEIGHT_DECAY));
         out.put("batchSize", batch);
         out.put("data", splits.location());
@@ -131,14 +132,15 @@ final class BenchTrainCommand implements Callable<Integer> {
         RunSettings run = new RunSettings(RunSettings.Kind.LANGUAGE_MODEL, preset, GradientStrategy.parse(gradient),
                 Optional.ofNullable(data), batchSize != null ? batchSize : base.batchSize(), seed, base.learningRate(),
                 base.weightDecay(), base.epochs(), Optional.of(base.tokenizer()), Optional.empty(), Optional.empty(),
-                ReduceOnPlateau.Settings.PAPER, stabilisers().dropout(), stabilisers().jacobian().weight());
+                ReduceOnPlateau.Settings.PAPER, base.stabilisers().dropout(),
+                stabilisers(base.stabilisers()).jacobian().weight());
         DeqLanguageModelConfig model = run.languageModel();
         TokenizedCorpus corpus = TokenizedCorpus.of(run.corpus(), run.createTokenizer());
         SplitTokens train = corpus.get(Split.TRAIN);
         WindowDataSetIterator it = WindowDataSetIterator.builder(train.windows(model.contextLength()), model.vocabSize())
                 .batchSize(model.batchSize()).seed(seed).shuffle(true).build();
         it.setPreProcessor(DeqTransformerLM.labelsPreProcessor());
-        ComputationGraph net = DeqTransformerLM.create(model, run.gradient(), seed, run.stabilisers());
+        ComputationGraph net = DeqTransformerLM.create(model, run.gradient(), seed);
         out.put("batchSize", model.batchSize());
         out.put("contextLength", model.contextLength());
         out.put("data", corpus.corpusName());

@@ -15,19 +15,19 @@ final class DropoutOption {
     /** The option's help text. */
     static final String DESCRIPTION = "Locked (variational) dropout rate inside the DEQ cell, in [0, 1): one mask"
             + " per training step, shared by every solver iteration and the backward pass; none at evaluation"
-            + " (default: 0, off).";
+            + " (default: the preset's; every shipped preset 0, off).";
 
     private DropoutOption() {
     }
 
     /**
-     * The dropout of {@code rate}, or off when the option was not given.
+     * The dropout of {@code rate}, or {@code preset}'s when the option was not given.
      *
      * @throws ParameterException naming the option if the rate is outside [0, 1)
      */
-    static VariationalDropout parse(CommandLine cmd, Double rate) {
+    static VariationalDropout parse(CommandLine cmd, Double rate, VariationalDropout preset) {
         if (rate == null) {
-            return VariationalDropout.OFF;
+            return preset;
         }
         try {
             return new VariationalDropout(rate);

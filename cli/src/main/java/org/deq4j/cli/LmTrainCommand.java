@@ -176,7 +176,7 @@ final class LmTrainCommand implements Callable<Integer> {
         console.printf(Locale.ROOT, "model %s: %,d parameters (T %d, d %d, %d heads, MLP %d, beta %.2f, %d steps, tol %.0e),"
                         + " gradient %s%s%n", model.name(), model.parameterCount(), model.contextLength(), model.dModel(),
                 model.heads(), model.mlpHidden(), model.beta(), model.maxSteps(), model.tol(), run.gradient().id(),
-                run.jacReg() > 0 ? ", Jacobian regularisation " + run.jacReg() : "");
+                run.stabilisers().isAnyOn() ? ", stabilisers: " + run.stabilisers().describe() : "");
         console.printf("data %s, tokenizer %s; %s; %s%n", corpus.corpusName(), corpus.tokenizerName(), LmRuns.describe(train),
                 LmRuns.describe(validation));
         console.flush();
@@ -204,8 +204,7 @@ final class LmTrainCommand implements Callable<Integer> {
         if (resume != null) {
             trainer = Trainer.resume(config);
         } else {
-            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed(), run.stabilisers()),
-                    config);
+            trainer = Trainer.create(DeqTransformerLM.create(model, run.gradient(), run.seed()), config);
         }
         long stepsBefore = trainer.step();
         long fitStart = System.nanoTime();
@@ -267,6 +266,7 @@ final class LmTrainCommand implements Callable<Integer> {
                 epochs != null ? epochs : p.epochs(), Optional.of(tokenizer != null ? tokenizer : p.tokenizer()),
                 Optional.ofNullable(solverSteps), Optional.ofNullable(beta),
                 lrSchedule != null ? LrSchedule.parse(lrSchedule) : ReduceOnPlateau.Settings.PAPER,
-                DropoutOption.parse(spec.commandLine(), dropout), jacReg != null ? jacReg : 0);
+                DropoutOption.parse(spec.commandLine(), dropout, p.stabilisers().dropout()),
+                jacReg != null ? jacReg : p.stabilisers().jacobian().weight());
     }
 }

@@ -45,8 +45,8 @@ import org.deq4j.zoo.model.ZooPreset;
  * @param beta         relaxation β of every DEQ, replacing the preset's; empty for the preset's
  * @param lrSchedule   the learning-rate rule ({@link LrSchedule}); stored only when it is not the paper's, so
  *                     that checkpoints from before these settings existed read back unchanged
- * @param dropout      locked dropout inside the DEQ cells ({@code --dropout}); stored only when on, so
- *                     checkpoints written before the setting read as "off"
+ * @param dropout      locked dropout inside the DEQ cells ({@code --dropout}; the preset's when not given);
+ *                     stored only when on, so checkpoints written before the setting read as "off"
  * @param jacReg       weight λ of the DEQ layers' Jacobian regularisation ({@code --jac-reg}); 0 for none.
  *                     Stored only when not 0, so settings of older runs read as 0
  */
@@ -149,6 +149,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
     static int print(PrintWriter out, RunSettings run) {
         out.println("run settings (dry run: nothing trained):");
         run.toMap().forEach((k, v) -> out.println("  " + k + ": " + v));
+        out.println("  stabilisers: " + run.stabilisers().describe());
         if (run.lrSchedule().equals(ReduceOnPlateau.Settings.PAPER)) {
             out.println("  lrSchedule: " + LrSchedule.format(run.lrSchedule()) + " (the paper's)");
         }
@@ -246,7 +247,11 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
 
     /** The DEQ layers' stabilisers: {@link #dropout} and Jacobian regularisation of weight {@link #jacReg}. */
     DeqStabilisers stabilisers() {
-        return new DeqStabilisers(dropout, JacobianRegularization.of(jacReg));
+        DeqStabilisers preset = kind == Kind.VISION ? ZooPreset.named(this.preset).stabilisers()
+                : DeqLanguageModelConfig.preset(this.preset).stabilisers();
+        // the preset's Jacobian settings (frequency, probes) stay unless the run changed the weight
+        return preset.withDropout(dropout).withJacobian(jacReg == preset.jacobian().weight() ? preset.jacobian()
+                : JacobianRegularization.of(jacReg));
     }
 
     /** The zoo preset of a vision run, with this run's solver steps and β. */
@@ -254,7 +259,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         requireKind(Kind.VISION);
         ZooPreset p = ZooPreset.named(preset);
         p = solverSteps.map(p::withSteps).orElse(p);
-        return beta.map(p::withBeta).orElse(p);
+        return beta.map(p::withBeta).orElse(p).withStabilisers(stabilisers());
     }
 
     /**
@@ -269,7 +274,7 @@ record RunSettings(Kind kind, String preset, GradientStrategy gradient, Optional
         return new DeqLanguageModelConfig(p.name(), t, vocab, p.contextLength(), p.dModel(), p.heads(),
                 p.mlpHidden(), p.twoHiddenLayers(), p.layerNormEps(), beta.orElse(p.beta()), p.tol(),
                 solverSteps.orElse(p.maxSteps()), batchSize,
-                learningRate, weightDecay, epochs);
+                learningRate, weightDecay, epochs, stabilisers());
     }
 
     /** A new tokenizer of this language-model run. */

@@ -168,11 +168,11 @@ final class TrainCommand implements Callable<Integer> {
         DataSplits splits = ZooData.load(p.dataset(), run.data());
         Trainer trainer = resume != null ? Trainer.resume(config)
                 : Trainer.create(ImplicitResNet.build(AdamW.apply(ImplicitResNet.configuration(p, run.gradient(),
-                        run.seed(), run.stabilisers()), run.learningRate(), run.weightDecay())), config);
+                        run.seed()), run.learningRate(), run.weightDecay())), config);
         msg.printf(Locale.ROOT, "%s %s: %d parameters, gradient %s%s, %s (%d training, %d test images), batch %d,"
                         + " output %s%n", resume != null ? "resuming" : "training", p.name(),
                 trainer.graph().params().length(), run.gradient().id(),
-                run.jacReg() > 0 ? ", Jacobian regularisation " + run.jacReg() : "", splits.location(),
+                run.stabilisers().isAnyOn() ? ", stabilisers: " + run.stabilisers().describe() : "", splits.location(),
                 splits.train().size(), splits.test().size(), run.batchSize(), dir);
         msg.flush();
         long start = System.nanoTime();
@@ -232,7 +232,8 @@ final class TrainCommand implements Callable<Integer> {
                 positive(epochs != null ? epochs : p.epochs(), "--epochs"), Optional.empty(),
                 Optional.ofNullable(solverSteps).map(n -> positive(n, "--solver-steps")), Optional.ofNullable(beta),
                 lrSchedule != null ? LrSchedule.parse(lrSchedule) : ReduceOnPlateau.Settings.PAPER,
-                DropoutOption.parse(spec.commandLine(), dropout), jacReg != null ? jacReg : 0);
+                DropoutOption.parse(spec.commandLine(), dropout, p.stabilisers().dropout()),
+                jacReg != null ? jacReg : p.stabilisers().jacobian().weight());
     }
 
     private Path outputDir(ZooPreset p) {

@@ -48,4 +48,15 @@ class DropoutOptionTest {
         assertEquals(0, resumed.exit(), resumed.err());
         assertEquals(0.2, RunSettings.of(file, RunSettings.Kind.VISION).dropout().rate(), "resume keeps the rate");
     }
+
+    @Test
+    void aDryRunStatesTheStabilisersThePresetAndTheOptionsGive() {
+        CliRun plain = CliRun.of("train", "--dry-run");
+        assertEquals(0, plain.exit(), plain.err());
+        assertTrue(plain.out().contains("stabilisers: none"), plain.out());
+        CliRun both = CliRun.of("lm", "train", "--dry-run", "--dropout", "0.1", "--jac-reg", "0.5");
+        assertEquals(0, both.exit(), both.err());
+        assertTrue(both.out().contains("stabilisers: locked dropout 0.1, Jacobian regularisation λ 0.5 (every step,"
+                + " 1 probe)"), both.out());
+    }
 }

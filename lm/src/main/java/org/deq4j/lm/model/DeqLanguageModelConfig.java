@@ -8,6 +8,7 @@ import java.util.Objects;
 
 import org.deq4j.core.InvalidConfigException;
 import org.deq4j.lm.token.Tokenizer;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 
 /**
  * The shape and training settings of a DEQ language model: token embedding plus learned position
@@ -44,12 +45,29 @@ import org.deq4j.lm.token.Tokenizer;
  * @param learningRate    AdamW learning rate
  * @param weightDecay     AdamW weight decay (not stated for the language model; the vision runs use 1e-4)
  * @param epochs          passes over the training split
+ * @param stabilisers     the training stabilisers of the DEQ; every preset uses none: the paper's model has
+ *                        no dropout, normalisation or Jacobian penalty in its cell
  */
 public record DeqLanguageModelConfig(String name, String tokenizer, int vocabSize, int contextLength, int dModel,
         int heads, int mlpHidden, boolean twoHiddenLayers, double layerNormEps, double beta, double tol, int maxSteps,
-        int batchSize, double learningRate, double weightDecay, int epochs) {
+        int batchSize, double learningRate, double weightDecay, int epochs, DeqStabilisers stabilisers) {
 
     private static final Map<String, DeqLanguageModelConfig> PRESETS = presets();
+
+    /** A model without stabilisers ({@link DeqStabilisers#NONE}). */
+    public DeqLanguageModelConfig(String name, String tokenizer, int vocabSize, int contextLength, int dModel,
+            int heads, int mlpHidden, boolean twoHiddenLayers, double layerNormEps, double beta, double tol,
+            int maxSteps, int batchSize, double learningRate, double weightDecay, int epochs) {
+        this(name, tokenizer, vocabSize, contextLength, dModel, heads, mlpHidden, twoHiddenLayers, layerNormEps, beta,
+                tol, maxSteps, batchSize, learningRate, weightDecay, epochs, DeqStabilisers.NONE);
+    }
+
+    /** This model with the training stabilisers {@code stabilisers} on its DEQ. */
+    public DeqLanguageModelConfig withStabilisers(DeqStabilisers stabilisers) {
+        return new DeqLanguageModelConfig(name, tokenizer, vocabSize, contextLength, dModel, heads, mlpHidden,
+                twoHiddenLayers, layerNormEps, beta, tol, maxSteps, batchSize, learningRate, weightDecay, epochs,
+                stabilisers);
+    }
 
     /**
      * @throws InvalidConfigException if a size or count is not positive, β is outside (0, 2) or 1, a rate
@@ -58,6 +76,7 @@ public record DeqLanguageModelConfig(String name, String tokenizer, int vocabSiz
     public DeqLanguageModelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(tokenizer, "tokenizer");
+        Objects.requireNonNull(stabilisers, "stabilisers");
         if (vocabSize < 1 || batchSize < 1 || maxSteps < 1 || epochs < 1) {
             throw new InvalidConfigException("language model '" + name + "' needs positive vocabSize, batchSize, maxSteps"
                     + " and epochs, got " + vocabSize + ", " + batchSize + ", " + maxSteps + ", " + epochs);

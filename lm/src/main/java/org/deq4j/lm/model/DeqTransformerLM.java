@@ -13,12 +13,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deq4j.core.DeqConfig;
 import org.deq4j.core.GradientStrategy;
 import org.deq4j.core.InvalidConfigException;
-import org.deq4j.core.cell.VariationalDropout;
 import org.deq4j.core.precision.PrecisionPolicy;
 import org.deq4j.core.solver.EvalBudget;
 import org.deq4j.samediff.dl4j.DeqExecution;
 import org.deq4j.samediff.dl4j.DeqStatsSource;
-import org.deq4j.samediff.dl4j.DeqStabilisers;
 import org.deq4j.samediff.dl4j.DeqVertex;
 import org.deq4j.train.AdamW;
 import org.deq4j.train.compat.OneDnnLayerHelpers;
@@ -74,8 +72,9 @@ public final class DeqTransformerLM {
     /**
      * The graph configuration: the architecture only, no optimiser (see the class comment).
      *
-     * @param model    sizes (its solver settings are {@code deq}'s business here, its optimiser settings the
-     *                 training code's)
+     * @param model    sizes and the cell's dropout and normalisation ({@link DeqLanguageModelConfig#stabilisers()};
+     *                 its solver settings, Jacobian penalty included, are {@code deq}'s business here, its
+     *                 optimiser settings the training code's)
      * @param deq      the DEQ's solver, adjoint, stopping rule and precision, usually
      *                 {@link #deqConfig(DeqLanguageModelConfig, GradientStrategy)}
      * @param seed     seed of every parameter initialisation
@@ -84,18 +83,6 @@ public final class DeqTransformerLM {
      */
     public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, DeqConfig deq,
             long seed, DataType dataType) {
-        return configuration(model, deq, seed, dataType, VariationalDropout.OFF);
-    }
-
-    /**
-     * {@link #configuration(DeqLanguageModelConfig, DeqConfig, long, DataType)} with locked dropout inside
-     * the transformer cell: one mask per training step over (sample, feature), shared by every token,
-     * solver iteration and the backward pass ({@link TransformerCell#dropoutMaskShape}).
-     *
-     * @param dropout the cell's locked dropout; {@link VariationalDropout#OFF} for none
-     */
-    public static ComputationGraphConfiguration configuration(DeqLanguageModelConfig model, DeqConfig deq,
-            long seed, DataType dataType, VariationalDropout dropout) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(deq, "deq");
         if (deq.precision().computeType() != dataType) {
@@ -113,8 +100,8 @@ public final class DeqTransformerLM {
                         .hasBias(false).outputDataFormat(RNNFormat.NWC)
                         .weightInit(new NormalDistribution(0, INIT_STD)).build(), INPUT)
                 .addLayer(POSITION, new PositionEmbeddingLayer(t, d, seed + 1), EMBED)
-                .addVertex(DEQ, DeqVertex.builder().cell(model.cell()).deq(deq)
-                        .seed(seed + 2).dropout(dropout.rate()).build(), POSITION)
+                .addVertex(DEQ, model.stabilisers().applyTo(DeqVertex.builder().cell(model.cell()).deq(deq)
+                        .seed(seed + 2)).build(), POSITION)
                 .addLayer(HEAD, new RnnOutputLayer.Builder(new LossSparseMCXENT()).nIn(d).nOut(model.vocabSize())
                         .activation(Activation.SOFTMAX).dataFormat(RNNFormat.NWC)
                         .weightInit(new NormalDistribution(0, INIT_STD)).biasInit(0).build(), DEQ)
@@ -130,23 +117,17 @@ public final class DeqTransformerLM {
      * @see #configuration
      */
     public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed) {
-        return create(model, gradient, seed, DeqStabilisers.NONE);
+        return create(AdamW.apply(configuration(model, deqConfig(model, gradient), seed, DataType.FLOAT),
+                model.learningRate(), model.weightDecay()));
     }
 
     /**
-     * {@link #create(DeqLanguageModelConfig, GradientStrategy, long)} with training stabilisers on the DEQ:
-     * locked dropout inside the cell and Jacobian regularisation of its fixed point.
+     * The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED},
+     * and the Jacobian regularisation of its {@link DeqLanguageModelConfig#stabilisers()}.
      */
-    public static ComputationGraph create(DeqLanguageModelConfig model, GradientStrategy gradient, long seed,
-                                          DeqStabilisers stabilisers) {
-        return create(AdamW.apply(configuration(model, stabilisers.applyTo(deqConfig(model, gradient)), seed,
-                DataType.FLOAT, stabilisers.dropout()), model.learningRate(), model.weightDecay()));
-    }
-
-    /** The model's DEQ trained by {@code gradient}: its β, steps and tolerance, {@link PrecisionPolicy#MIXED}. */
     public static DeqConfig deqConfig(DeqLanguageModelConfig model, GradientStrategy gradient) {
         return gradient.config(model.maxSteps(), model.beta(), model.tol()).toBuilder()
-                .precision(PrecisionPolicy.MIXED).build();
+                .precision(PrecisionPolicy.MIXED).jacobian(model.stabilisers().jacobian()).build();
     }
 
     /**

@@ -90,23 +90,12 @@ public final class ImplicitResNet {
 
     /**
      * The architecture of {@code preset} (see the class comment), its DEQs differentiated by
-     * {@code gradient}; no optimiser.
+     * {@code gradient} and stabilised as the preset states ({@link ZooPreset#stabilisers()}); no optimiser.
      *
      * @param seed seed of every parameter initialisation
      */
     public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed) {
-        return configuration(preset, gradient, seed, DeqStabilisers.NONE);
-    }
-
-    /**
-     * {@link #configuration(ZooPreset, GradientStrategy, long)} with training stabilisers on every DEQ: locked
-     * dropout inside the cells (one (batch, channels, 1, 1) mask per training step and DEQ, shared by its
-     * solve and backward) and Jacobian regularisation (see {@link org.deq4j.core.DeqConfig#jacobian()}).
-     *
-     * @param stabilisers the DEQs' stabilisers; {@link DeqStabilisers#NONE} for none
-     */
-    public static ComputationGraphConfiguration configuration(ZooPreset preset, GradientStrategy gradient, long seed,
-                                                              DeqStabilisers stabilisers) {
+        DeqStabilisers stabilisers = preset.stabilisers();
         // NoOp, not DL4J's default Sgd: an architecture must not train with an optimiser nobody chose.
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(seed)
                 .updater(new NoOp()).weightInit(WeightInit.RELU).convolutionMode(ConvolutionMode.Truncate).graphBuilder()
@@ -176,9 +165,9 @@ public final class ImplicitResNet {
 
     private static DeqVertex deqVertex(ZooPreset p, ZooPreset.Stage s, GradientStrategy gradient, long seed,
                                        DeqStabilisers stabilisers) {
-        return DeqVertex.builder().cell(ConvResidualCell.of(s.channels(), s.width()))
-                .deq(stabilisers.applyTo(gradient.config(s.steps(), p.beta(), p.tol()))).seed(seed)
-                .dropout(stabilisers.dropout().rate()).build();
+        DeqVertex.Builder b = DeqVertex.builder().cell(ConvResidualCell.of(s.channels(), s.width()))
+                .deq(stabilisers.applyTo(gradient.config(s.steps(), p.beta(), p.tol()))).seed(seed);
+        return stabilisers.applyTo(b).build();
     }
 
     /** The network's DEQ vertices, in graph order. */

@@ -3,8 +3,10 @@ package org.deq4j.zoo.model;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import org.deq4j.core.InvalidConfigException;
+import org.deq4j.samediff.dl4j.DeqStabilisers;
 
 /**
  * A named vision model configuration of the zoo: the architecture, the input images it expects and the
@@ -24,9 +26,12 @@ import org.deq4j.core.InvalidConfigException;
  * @param learningRate  base learning rate of the recipe (AdamW)
  * @param epochs        training epochs of the recipe
  * @param dataset       which data the preset is meant for: {@code fashion-mnist}, {@code cifar10}, {@code cifar100}
+ * @param stabilisers   the training stabilisers of every DEQ stage; every shipped preset uses none, as the
+ *                      paper's models do (no dropout, normalisation or Jacobian penalty in the DEQ cells)
  */
 public record ZooPreset(String name, Architecture architecture, int inputChannels, int imageSize, int stemStride, int classes,
-                        List<Stage> stages, double beta, double tol, double learningRate, int epochs, String dataset) {
+                        List<Stage> stages, double beta, double tol, double learningRate, int epochs, String dataset,
+                        DeqStabilisers stabilisers) {
 
     /** The network families. */
     public enum Architecture {
@@ -59,6 +64,7 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
     /** @throws InvalidConfigException for an empty stage list, a single-DEQ preset with several stages, or bad sizes */
     public ZooPreset {
         stages = List.copyOf(stages);
+        Objects.requireNonNull(stabilisers, "stabilisers");
         if (stages.isEmpty()) {
             throw new InvalidConfigException("preset '" + name + "' has no DEQ stage");
         }
@@ -69,6 +75,14 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
         if (inputChannels < 1 || imageSize < 1 || stemStride < 1 || classes < 2 || epochs < 1) {
             throw new InvalidConfigException("preset '" + name + "': bad input or class count");
         }
+    }
+
+    /** A preset without stabilisers ({@link DeqStabilisers#NONE}). */
+    public ZooPreset(String name, Architecture architecture, int inputChannels, int imageSize, int stemStride,
+                     int classes, List<Stage> stages, double beta, double tol, double learningRate, int epochs,
+                     String dataset) {
+        this(name, architecture, inputChannels, imageSize, stemStride, classes, stages, beta, tol, learningRate, epochs,
+                dataset, DeqStabilisers.NONE);
     }
 
     /** The RevDEQ paper's CIFAR-10 implicit ResNet (about 10.3M parameters). */
@@ -130,7 +144,7 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
     public ZooPreset withSteps(int steps) {
         return new ZooPreset(name, architecture, inputChannels, imageSize, stemStride, classes,
                 stages.stream().map(s -> new Stage(s.channels(), s.width(), steps)).toList(), beta, tol,
-                learningRate, epochs, dataset);
+                learningRate, epochs, dataset, stabilisers);
     }
 
     /**
@@ -139,6 +153,12 @@ public record ZooPreset(String name, Architecture architecture, int inputChannel
      */
     public ZooPreset withBeta(double beta) {
         return new ZooPreset(name, architecture, inputChannels, imageSize, stemStride, classes, stages, beta, tol,
-                learningRate, epochs, dataset);
+                learningRate, epochs, dataset, stabilisers);
+    }
+
+    /** The same preset with the training stabilisers {@code stabilisers} on every DEQ stage. */
+    public ZooPreset withStabilisers(DeqStabilisers stabilisers) {
+        return new ZooPreset(name, architecture, inputChannels, imageSize, stemStride, classes, stages, beta, tol,
+                learningRate, epochs, dataset, stabilisers);
     }
 }
