@@ -22,7 +22,7 @@ class JacRegOptionTest {
         CliRun train = CliRun.of("train", "--preset", "fashion-tiny", "--max-steps", "2", "--batch-size", "16",
                 "--jac-reg", "0.5", "--progress", "lines", "--out", out.toString());
         assertEquals(0, train.exit(), train.err());
-        assertTrue(train.err().contains("Jacobian regularisation 0.5"), train.err());
+        assertTrue(train.err().contains("Jacobian regularisation λ 0.5"), train.err());
         assertEquals(0.5, RunSettings.of(Checkpoint.fileIn(out)).jacReg());
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertTrue(csv.get(0).endsWith(",jac_penalty"), csv.get(0));
@@ -36,7 +36,7 @@ class JacRegOptionTest {
         assertTrue(changed.err().contains("--jac-reg"), changed.err());
         CliRun resumed = CliRun.of("train", "--resume", out.toString(), "--max-steps", "3", "--progress", "lines");
         assertEquals(0, resumed.exit(), resumed.err());
-        assertTrue(resumed.err().contains("Jacobian regularisation 0.5"), resumed.err());
+        assertTrue(resumed.err().contains("Jacobian regularisation λ 0.5"), resumed.err());
         List<String> after = Files.readAllLines(out.resolve("metrics.csv"));
         String last = after.get(after.size() - 1);
         assertTrue(last.startsWith("train,3,") && !last.endsWith(","), "step 3 is regularised too: " + last);
