@@ -42,8 +42,13 @@ public final class SpectralRadius {
             throw new InvalidConfigException("spectral radius estimation needs at least 2 iterations, got " + iterations);
         }
         int batch = (int) z.batchSize();
-        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
-        State v = z.map(p -> Nd4j.randn(rng, p.shape()).castTo(p.dataType()));
+        State v;
+        // closed at once: a generator's native state is large and would otherwise wait for a GC
+        try (Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed)) {
+            v = z.map(p -> Nd4j.randn(rng, p.shape()).castTo(p.dataType()));
+        } catch (Exception e) {
+            throw new IllegalStateException("could not release the random generator", e);
+        }
         normalise(v, v.sampleNorms().toDoubleVector());
         double[] logSum = new double[batch];
         boolean[] zero = new boolean[batch];
