@@ -47,8 +47,8 @@ public interface StepStatsSource extends DeqMonitor {
             }
 
             @Override
-            public OptionalDouble spectralRadius(Runnable inference, int iterations) {
-                return monitor.spectralRadius(inference, iterations);
+            public OptionalDouble spectralRadius(Runnable inference, int samples, int iterations) {
+                return monitor.spectralRadius(inference, samples, iterations);
             }
         };
     }

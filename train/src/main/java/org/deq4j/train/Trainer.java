@@ -290,25 +290,39 @@ public final class Trainer {
             return;
         }
         Metric metric = config.metric().orElseThrow();
-        double value = Evaluator.evaluate(graph, eval.get(), metric);
-        lastEvaluation = OptionalDouble.of(value);
-        SolverDiagnostics solver = SolverDiagnostics.epoch(epochTrainRows(), spectralRadius(eval.get()));
+        // ρ comes from the evaluation's own first solve: a separate probe pass at another batch size made the
+        // DEQ's loops retrace twice per epoch and grew the resident memory by about 120 MB per epoch
+        double[] value = {Double.NaN};
+        boolean[] evaluated = {false};
+        Runnable evaluation = () -> {
+            value[0] = Evaluator.evaluate(graph, eval.get(), metric);
+            evaluated[0] = true;
+        };
+        TrainerConfig.SpectralProbe probe = config.spectralProbe();
+        OptionalDouble rho = probe.samples() == 0 ? OptionalDouble.empty()
+                : stepStats.spectralRadius(evaluation, probe.samples(), probe.iterations());
+        if (!evaluated[0]) {
+            evaluation.run();
+        }
+        lastEvaluation = OptionalDouble.of(value[0]);
+        SolverDiagnostics solver = SolverDiagnostics.epoch(epochTrainRows(), rho);
         MemoryUsage memory = MemoryUsage.sample();
-        MetricRow row = new MetricRow(MetricRow.Kind.EVAL, step, epoch, Double.NaN, learningRate * plateau.scale(), value,
+        MetricRow row = new MetricRow(MetricRow.Kind.EVAL, step, epoch, Double.NaN, learningRate * plateau.scale(), value[0],
                 Double.NaN, Double.NaN, memory.heap(), memory.rss(), solver, meanJacobianPenalty(epochTrainRows()));
         log.add(row);
         csv.write(MetricsLog.csvLine(row));
         csv.write('\n');
         progress.message(String.format(Locale.ROOT, "epoch %d done (step %d): evaluation %s %.4f", epoch, step,
-                metric.name(), value));
+                metric.name(), value[0]));
     }
 
-    /** The training rows of the epoch that just ended (their epoch is the count of epochs before it). */
     /** The epoch's mean Jacobian penalty over the steps that applied one; NaN if none did. */
     private static double meanJacobianPenalty(List<MetricRow> rows) {
         return rows.stream().mapToDouble(MetricRow::jacPenalty).filter(v -> !Double.isNaN(v)).average()
                 .orElse(Double.NaN);
     }
+
+    /** The training rows of the epoch that just ended (their epoch is the count of epochs before it). */
 
     private List<MetricRow> epochTrainRows() {
         return log.rows().stream().filter(r -> r.kind() == MetricRow.Kind.TRAIN && r.epoch() == epoch - 1).toList();
@@ -319,22 +333,6 @@ public final class Trainer {
      * every epoch. Parameters, updater state and the step seeds are untouched, so a resumed run stays
      * identical to an uninterrupted one.
      */
-    private OptionalDouble spectralRadius(DataSetIterator eval) {
-        TrainerConfig.SpectralProbe probe = config.spectralProbe();
-        if (probe.samples() == 0) {
-            return OptionalDouble.empty();
-        }
-        eval.reset();
-        if (!eval.hasNext()) {
-            return OptionalDouble.empty();
-        }
-        DataSet first = eval.next();
-        eval.reset();
-        DataSet batch = first.numExamples() <= probe.samples() ? first
-                : (DataSet) first.getRange(0, probe.samples());
-        return stepStats.spectralRadius(() -> Evaluator.output(graph, batch), probe.iterations());
-    }
-
     private void checkpoint(BufferedWriter csv) throws IOException {
         csv.flush();
         TrainerState state = new TrainerState(step, epoch, position.orElseThrow(), plateau.state(), seed, learningRate,

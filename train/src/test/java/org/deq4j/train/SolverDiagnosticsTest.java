@@ -50,7 +50,7 @@ class SolverDiagnosticsTest {
         }
 
         @Override
-        public OptionalDouble spectralRadius(Runnable inference, int iterations) {
+        public OptionalDouble spectralRadius(Runnable inference, int samples, int iterations) {
             probes.incrementAndGet();
             inference.run();
             probeInferences.incrementAndGet();

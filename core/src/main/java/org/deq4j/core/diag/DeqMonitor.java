@@ -33,16 +33,18 @@ public interface DeqMonitor {
     }
 
     /**
-     * The mean over samples (and DEQs) of the spectral radius ρ(∂f/∂z) at the fixed points the inference
-     * pass {@code inference} solves for ({@link SpectralRadius}); the pass runs once, its fixed points are
-     * captured, and the estimate costs {@code iterations} cell VJPs per DEQ on top of it.
+     * The mean over samples (and DEQs) of the spectral radius ρ(∂f/∂z) at the fixed points of the first
+     * solve of the inference pass {@code inference} ({@link SpectralRadius}); the pass runs once (a whole
+     * evaluation, say), the first solve's fixed points are captured, and the estimate costs
+     * {@code iterations} cell VJPs on {@code samples} samples per DEQ on top of it.
      *
-     * @param inference  runs the model once in inference mode (on a small batch: the cost grows with it)
+     * @param inference  runs the model in inference mode
+     * @param samples    samples of the first solve's batch to estimate on (the cost grows with them)
      * @param iterations power iterations, at least 2
      * @return empty if no DEQ solved during {@code inference}, and always for a monitor without the
      *         estimate (which need not run {@code inference} at all)
      */
-    default OptionalDouble spectralRadius(Runnable inference, int iterations) {
+    default OptionalDouble spectralRadius(Runnable inference, int samples, int iterations) {
         return OptionalDouble.empty();
     }
 }

@@ -128,8 +128,8 @@ public final class DeqGraphVertex extends BaseGraphVertex implements DeqStatsSou
     }
 
     @Override
-    public double[] spectralRadius(int iterations, long seed) {
-        return runtime.spectralRadius(iterations, seed);
+    public double[] spectralRadius(int samples, int iterations, long seed) {
+        return runtime.spectralRadius(samples, iterations, seed);
     }
 
     @Override

@@ -100,8 +100,8 @@ public final class DeqLayerImpl extends AbstractLayer<DeqLayer> implements DeqSt
     }
 
     @Override
-    public double[] spectralRadius(int iterations, long seed) {
-        return runtime.spectralRadius(iterations, seed);
+    public double[] spectralRadius(int samples, int iterations, long seed) {
+        return runtime.spectralRadius(samples, iterations, seed);
     }
 
     @Override

@@ -191,13 +191,13 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
     }
 
     /**
-     * Per-sample ρ(∂f/∂z) at the kept fixed point ({@link SpectralRadius}), the cell computing as in the
-     * solve (precision policy applied).
+     * Per-sample ρ(∂f/∂z) at the kept fixed point of its first {@code samples} samples (all if fewer)
+     * ({@link SpectralRadius}), the cell computing as in the solve (precision policy applied).
      *
      * @throws IllegalStateException if no fixed point is kept
      */
     @SuppressWarnings("try")
-    final double[] spectralRadius(int iterations, long seed) {
+    final double[] spectralRadius(int samples, int iterations, long seed) {
         if (keptFixedPoint == null) {
             throw new IllegalStateException("DEQ '" + name + "': no fixed point kept; call keepNextFixedPoint()"
                     + " before an inference pass");
@@ -205,8 +205,14 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              PassWorkspace.Scope pass = inferencePass.open()) {
             Cell cell = config.precision().wrap(cellFor(keptInput));
-            return SpectralRadius.estimate(cell, State.of(keptInput), State.of(keptFixedPoint), iterations, seed);
+            long n = Math.min(samples, keptInput.size(0));
+            return SpectralRadius.estimate(cell, State.of(firstRows(keptInput, n)), State.of(firstRows(keptFixedPoint, n)),
+                    iterations, seed);
         }
+    }
+
+    private static INDArray firstRows(INDArray a, long n) {
+        return n == a.size(0) ? a : a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, n));
     }
 
     /** Drops a training solve that no backward pass consumed. */

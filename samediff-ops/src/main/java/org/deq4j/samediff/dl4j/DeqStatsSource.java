@@ -64,10 +64,11 @@ public interface DeqStatsSource {
      * Per-sample spectral radius ρ(∂f/∂z) at the kept fixed point ({@link SpectralRadius}, power
      * iteration on cell VJPs; dimensionless; below 1 where the fixed-point iteration contracts).
      *
-     * @param iterations power iterations, at least 2 (each one cell VJP on the kept batch)
+     * @param samples    the kept batch's first samples to estimate on (all of them if it has fewer)
+     * @param iterations power iterations, at least 2 (each one cell VJP on those samples)
      * @throws IllegalStateException if no fixed point is kept
      */
-    double[] spectralRadius(int iterations, long seed);
+    double[] spectralRadius(int samples, int iterations, long seed);
 
     /**
      * A warm start: the next inference solve starts from {@code z0} (copied now, cast to the state
@@ -145,7 +146,7 @@ public interface DeqStatsSource {
             }
 
             @Override
-            public OptionalDouble spectralRadius(Runnable inference, int iterations) {
+            public OptionalDouble spectralRadius(Runnable inference, int samples, int iterations) {
                 deqs.forEach(DeqStatsSource::keepNextFixedPoint);
                 long[] before = deqs.stream().mapToLong(DeqStatsSource::forwardCount).toArray();
                 inference.run();
@@ -154,7 +155,7 @@ public interface DeqStatsSource {
                 for (int i = 0; i < deqs.size(); i++) {
                     if (deqs.get(i).forwardCount() != before[i]) {
                         // a fixed seed for the start vector: one model and batch give one estimate
-                        for (double rho : deqs.get(i).spectralRadius(iterations, 0x5EC7)) {
+                        for (double rho : deqs.get(i).spectralRadius(samples, iterations, 0x5EC7)) {
                             sum += rho;
                             n++;
                         }

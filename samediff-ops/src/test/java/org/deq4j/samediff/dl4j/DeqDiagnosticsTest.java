@@ -114,11 +114,11 @@ class DeqDiagnosticsTest {
             assertTrue(step.maxResidual() >= step.meanResidual() && step.meanResidual() > 0);
             assertTrue(step.drift().isPresent() && step.drift().getAsDouble() < 1e-8, step.toString());
 
-            radius[i++] = m.spectralRadius(() -> g.output(false, x), 30).orElseThrow();
-            double[] perSample = deq(g).spectralRadius(30, 0x5EC7);
+            radius[i++] = m.spectralRadius(() -> g.output(false, x), Integer.MAX_VALUE, 30).orElseThrow();
+            double[] perSample = deq(g).spectralRadius(Integer.MAX_VALUE, 30, 0x5EC7);
             assertEquals(8, perSample.length);
             assertEquals(java.util.Arrays.stream(perSample).average().orElseThrow(), radius[i - 1], 1e-12);
-            assertTrue(m.spectralRadius(() -> { }, 30).isEmpty(), "no solve, no estimate");
+            assertTrue(m.spectralRadius(() -> { }, 8, 30).isEmpty(), "no solve, no estimate");
         }
         // the cell has contraction about 0.2; both executions see the same cell at the same fixed point
         assertTrue(radius[0] > 0.01 && radius[0] < 0.5, "rho " + radius[0]);
