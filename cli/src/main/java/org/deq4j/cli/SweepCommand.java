@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import org.deq4j.core.InvalidConfigException;
+import org.nd4j.linalg.factory.Nd4j;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -165,7 +166,13 @@ final class SweepCommand implements Callable<Integer> {
         if (Boolean.TRUE.equals(spec.root().findOption("--verbose").getValue())) {
             a.add("--verbose");
         }
-        return cl.execute(a.toArray(new String[0]));
+        try {
+            return cl.execute(a.toArray(new String[0]));
+        } finally {
+            // The finished cell's model is gone, but ND4J workspaces are per thread and outlive it (DL4J's and
+            // each DEQ runtime's, whose ids are unique per model): without this every cell adds its own.
+            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        }
     }
 
     private void prepare(Path dir) {
