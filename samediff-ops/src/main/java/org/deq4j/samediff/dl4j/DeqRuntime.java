@@ -172,6 +172,14 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
         nextStart = detachedCopy(z0);
     }
 
+    /** {@code a} copied into {@code buffer} when that has a's shape and type, else into a new detached copy. */
+    private static INDArray copyInto(INDArray buffer, INDArray a) {
+        if (buffer != null && Arrays.equals(buffer.shape(), a.shape()) && buffer.dataType() == a.dataType()) {
+            return buffer.assign(a);
+        }
+        return detachedCopy(a);
+    }
+
     /** A copy outside every workspace (detach() alone would return a detached array itself). */
     @SuppressWarnings("try")
     private static INDArray detachedCopy(INDArray a) {
@@ -334,8 +342,10 @@ abstract sealed class DeqRuntime permits EngineRuntime, RevDeqOpRuntime {
             }
             if (!training && keepNext) {
                 keepNext = false;
-                keptInput = detachedCopy(x);
-                keptFixedPoint = detachedCopy(z);
+                // into the previous copies when the shapes repeat (each epoch's estimate): fresh ones per
+                // epoch would be native garbage waiting for a GC
+                keptInput = copyInto(keptInput, x);
+                keptFixedPoint = copyInto(keptFixedPoint, z);
             }
             return export.apply(inNetworkType(z));
         } finally {

@@ -57,7 +57,10 @@ public interface DeqStatsSource {
      */
     void keepNextFixedPoint();
 
-    /** The fixed point of the last solve {@link #keepNextFixedPoint()} armed, shaped [batch, ...]. */
+    /**
+     * The fixed point of the last solve {@link #keepNextFixedPoint()} armed, shaped [batch, ...]; valid until
+     * the next armed solve, which reuses the array when the shape repeats (copy it to keep it longer).
+     */
     Optional<INDArray> keptFixedPoint();
 
     /**
